@@ -1,0 +1,119 @@
+/* alert.h - the alert model (ECS-shaped JSON of DESIGN.md), de-duplication and
+ * aggregation per (type, key) window, and hand-off to the output queue.
+ *
+ * A detector fills a struct alert (alert_begin), adds evidence through a.ev (a jw
+ * positioned inside the evidence object) and calls alert_emit(). The pipeline:
+ *  - looks up (action, key) in a bounded de-duplication table: the first alert of a
+ *    window is written at once; repeats inside the window only count; when the window
+ *    closes with repeats, one aggregate alert is written with onpath.count, first_seen,
+ *    last_seen and onpath.aggregate = true;
+ *  - serialises the alert to one JSON line and submits it to the outputs.
+ * Time is packet time, so an offline run gives the same alerts on every run.
+ */
+#ifndef ONPATH_ALERT_H
+#define ONPATH_ALERT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "json.h"
+#include "util.h"
+
+#define ALERT_DEFAULT_WINDOW_S 300u
+#define ALERT_DEFAULT_DEDUPE_MAX 65536u
+#define ALERT_KEY_MAX 160
+#define ALERT_MSG_MAX 512
+
+enum alert_confidence { CONF_LOW = 0, CONF_MEDIUM, CONF_HIGH };
+
+/* Static description of an alert type; every detector lists the types it raises. */
+struct alert_type {
+	const char *action;          /* "<family>.<indicator>", stable */
+	int severity;                /* default 1..10 */
+	const char *technique_id;    /* ATT&CK, e.g. "T1557.002" */
+	const char *technique_name;
+	const char *summary;         /* one line for --list-alerts and the docs */
+};
+
+struct alert_endpoint {
+	struct op_addr ip;   /* family 0 when unknown */
+	uint8_t mac[6];
+	bool has_mac;
+	uint16_t port;
+	bool has_port;
+};
+
+struct alert {
+	const struct alert_type *type;
+	int severity;                   /* starts at type->severity; the detector may raise/lower */
+	enum alert_confidence confidence;
+	uint64_t ts_us;                 /* packet time */
+	struct alert_endpoint src, dst;
+	uint8_t transport;              /* IP protocol number, 0 = none */
+	uint16_t vlan;                  /* 0 = none */
+	char community_id[40];          /* "" = none */
+	char key[ALERT_KEY_MAX];        /* de-duplication key within the type */
+	char message[ALERT_MSG_MAX];    /* human sentence; escaped at output like all text */
+	struct jw ev;                   /* evidence object, open; members added by the detector */
+};
+
+struct alert_pipe;
+struct out_mgr;
+
+struct alert_pipe_cfg {
+	const char *sensor_name;        /* observer.name; NULL or "" = host name */
+	const char *iface;              /* observer.ingress.interface.name, NULL offline */
+	uint32_t window_s;              /* aggregation window; 0 = ALERT_DEFAULT_WINDOW_S */
+	uint32_t dedupe_max;            /* entries in the de-duplication table; 0 = default */
+	int min_severity;               /* alerts below are counted but not written */
+};
+
+struct alert_pipe *alert_pipe_new(const struct alert_pipe_cfg *cfg, struct out_mgr *out);
+/* Frees ap; open windows are dropped unwritten (alert_pipe_flush first at end of run).
+ * out must outlive ap. */
+void alert_pipe_free(struct alert_pipe *ap);
+
+/* Starts an alert of type t at packet time ts_us (opens the evidence object). */
+void alert_begin(struct alert *a, const struct alert_type *t, uint64_t ts_us);
+/* Finishes, de-duplicates, serialises and submits the alert; releases a.ev. */
+void alert_emit(struct alert_pipe *ap, struct alert *a);
+/* Releases an alert that will not be emitted. */
+void alert_discard(struct alert *a);
+
+/* Closes aggregation windows that ended before now_us (packet time). */
+void alert_pipe_tick(struct alert_pipe *ap, uint64_t now_us);
+/* Closes every window (end of run). */
+void alert_pipe_flush(struct alert_pipe *ap);
+
+/* Serialises an alert as one JSON object (no newline) into w: exposed for tests. id is
+ * event.id; count/first/last are the aggregation fields. */
+void alert_to_json(struct jw *w, const struct alert *a, const char *sensor, const char *iface,
+		   const char *id, uint64_t count, uint64_t first_us, uint64_t last_us,
+		   bool aggregate);
+
+/* Per-type counters: written (first of window + aggregates), suppressed repeats, and
+ * alerts below min_severity (counted, never written). */
+struct alert_type_count {
+	const char *action;
+	uint64_t written, suppressed, below_min;
+};
+/* Fills up to cap entries, returns the number of types seen. */
+size_t alert_pipe_counts(const struct alert_pipe *ap, struct alert_type_count *out, size_t cap);
+uint64_t alert_pipe_total(const struct alert_pipe *ap);
+
+/* Totals over all types, for stats and metrics. */
+struct alert_pipe_stats {
+	uint64_t written;         /* lines handed to the outputs, aggregates included */
+	uint64_t aggregates;
+	uint64_t suppressed;      /* repeats folded into an aggregate */
+	uint64_t below_min;       /* below min_severity */
+	uint64_t dropped;         /* refused by the output queue (live, full) */
+	uint64_t errors;          /* could not be serialised (out of memory) */
+	uint64_t dedupe_entries;  /* open windows now */
+	uint64_t dedupe_evicted;  /* windows closed early because the table was full */
+};
+void alert_pipe_get_stats(const struct alert_pipe *ap, struct alert_pipe_stats *s);
+
+const char *alert_confidence_str(enum alert_confidence c);
+
+#endif

@@ -1,0 +1,658 @@
+#include "config.h"
+
+/* output.c - the bounded queue between the capture thread and the outputs, and the
+ * one output thread that drains it.
+ *
+ * Capture must never wait on a disk or a socket (DESIGN.md "Data flow"): lines go into
+ * a ring of fixed capacity; the output thread takes them in batches, hands each to
+ * every output in order, and flushes when the queue runs dry. A live sensor drops and
+ * counts when the ring is full; an offline run waits instead, so a pcap replay gives
+ * every alert. Model: suricata util-log-redis.c (batches, counters for every drop).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "output.h"
+#include "util.h"
+
+/* Lines taken per lock round: the lock is held for a pointer copy, not for I/O. */
+#define OUT_BATCH 256
+/* A busy queue that never runs dry is still flushed this often, so a tail -f or a
+ * SIEM shipper sees alerts within a fraction of a second. */
+#define OUT_FLUSH_INTERVAL_S 0.1
+#define OUT_MIN_QUEUE 2
+#define OUT_PARSE_MS_MAX (86400u * 1000) /* a day: no timeout or interval is longer */
+
+/* Every output the sensor knows by scheme; a new output adds its ops here. */
+static const struct output_ops *const out_ops_table[] = {
+	&out_jsonl_ops,
+	&out_redis_ops,
+	&out_redis_unix_ops,
+	&out_rediss_ops,
+	&out_syslog_ops,
+	&out_syslog_udp_ops,
+	&out_syslog_tcp_ops,
+};
+
+struct qitem {
+	char *line;
+	size_t len;
+	enum out_kind kind;
+	bool has_meta;
+	struct out_meta meta;
+};
+
+static const char *const state_names[OUT_ST_MAX] = {
+	[OUT_ST_LOCAL] = "local",
+	[OUT_ST_UP] = "up",
+	[OUT_ST_CONNECTING] = "connecting",
+	[OUT_ST_DOWN] = "down",
+	[OUT_ST_TIMEOUT] = "timeout",
+	[OUT_ST_AUTH] = "auth_failed",
+	[OUT_ST_REFUSED] = "refused",
+};
+
+const char *out_state_str(enum out_state st)
+{
+	if ((unsigned)st >= OUT_ST_MAX)
+		return "unknown";
+	return state_names[st];
+}
+
+void out_settings_defaults(struct out_settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	util_strlcpy(s->sensor_name, "onpath", sizeof(s->sensor_name));
+	s->spool_max = OUT_DEFAULT_SPOOL_MAX;
+	s->spool_fsync = OUT_FSYNC_BATCH;
+	util_strlcpy(s->redis.prefix, "onpath:", sizeof(s->redis.prefix));
+	s->redis.stream_maxlen = 100000;
+	s->redis.records_maxlen = 100000;
+	s->redis.heartbeat_s = 10;
+	s->redis.connect_timeout_ms = 2000;
+	s->redis.command_timeout_ms = 5000;
+	s->redis.batch = 1024;
+	s->redis.backoff_max_s = 30;
+	s->syslog.facility = 16; /* local0 */
+	util_strlcpy(s->syslog.app_name, "onpath", sizeof(s->syslog.app_name));
+}
+
+struct out_mgr {
+	pthread_mutex_t mu;
+	pthread_cond_t work;     /* the thread waits for lines or a request */
+	pthread_cond_t room;     /* offline submitters wait for space */
+	pthread_cond_t synced;   /* out_mgr_sync waits for the thread to catch up */
+
+	struct qitem *q;         /* ring of cap items, n used from head */
+	size_t cap, head, n;
+	bool live;
+
+	bool started, stop, reopen_req, dirty;
+	bool has_tick;           /* some output wants a tick */
+	double last_tick;
+	unsigned sync_waiters;
+	pthread_t thread;
+
+	uint64_t accepted;       /* lines queued so far */
+	uint64_t processed;      /* lines handed to every output */
+	uint64_t flushed;        /* processed as of the last completed flush */
+	double last_flush;
+
+	/* Only the output thread touches the outputs once it runs (their health
+	 * counters excepted: atomics, see out_mgr_health). */
+	struct output outs[OUT_MAX_OUTPUTS];
+	size_t nout;
+	struct out_settings set;
+
+	struct out_stats st;
+};
+
+struct out_mgr *out_mgr_new(size_t queue_cap, bool live)
+{
+	struct out_mgr *m = calloc(1, sizeof(*m));
+	pthread_condattr_t ca;
+
+	if (m == NULL)
+		return NULL;
+	if (queue_cap == 0)
+		queue_cap = OUT_DEFAULT_QUEUE;
+	if (queue_cap < OUT_MIN_QUEUE)
+		queue_cap = OUT_MIN_QUEUE;
+	m->q = calloc(queue_cap, sizeof(*m->q));
+	if (m->q == NULL) {
+		free(m);
+		return NULL;
+	}
+	m->cap = queue_cap;
+	m->live = live;
+	if (pthread_mutex_init(&m->mu, NULL) != 0) {
+		free(m->q);
+		free(m);
+		return NULL;
+	}
+	/* The thread's timed wait (ticks) measures monotonic time, like util_mono_s. */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&m->work, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_cond_init(&m->room, NULL);
+	pthread_cond_init(&m->synced, NULL);
+	m->last_flush = util_mono_s();
+	m->last_tick = m->last_flush;
+	out_settings_defaults(&m->set);
+	return m;
+}
+
+int out_parse_ms(const char *s, uint32_t *ms)
+{
+	static const struct { const char *unit; uint64_t mul; } units[] = {
+		{ "", 1000 }, { "ms", 1 }, { "s", 1000 }, { "m", 60000 },
+	};
+	uint64_t v = 0;
+	size_t i;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		v = v * 10 + (uint64_t)(*s - '0');
+		if (v > OUT_PARSE_MS_MAX)
+			return -1;
+	}
+	for (i = 0; i < ONPATH_ARRAY_LEN(units); i++) {
+		if (strcmp(s, units[i].unit) == 0) {
+			v *= units[i].mul;
+			if (v > OUT_PARSE_MS_MAX)
+				return -1;
+			*ms = (uint32_t)v;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int out_parse_bool(const char *s, bool *v)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	size_t i;
+
+	for (i = 0; i < ONPATH_ARRAY_LEN(yes); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*v = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*v = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* What the producer did not say, from the JSON: the slow path. */
+static void meta_from_json(struct out_meta_copy *c, const char *line, size_t len)
+{
+	json_error_t e;
+	json_t *root = json_loadb(line, len, 0, &e), *ev, *v;
+
+	if (root == NULL)
+		return;
+	ev = json_object_get(root, "event");
+	if (json_is_object(ev)) {
+		if (c->id[0] == '\0' && json_is_string(v = json_object_get(ev, "id")))
+			util_strlcpy(c->id, json_string_value(v), sizeof(c->id));
+		if (c->action[0] == '\0' && json_is_string(v = json_object_get(ev, "action")))
+			util_strlcpy(c->action, json_string_value(v), sizeof(c->action));
+		if (c->dataset[0] == '\0' && json_is_string(v = json_object_get(ev, "dataset")))
+			util_strlcpy(c->dataset, json_string_value(v), sizeof(c->dataset));
+		if (c->severity == 0 && json_is_integer(v = json_object_get(ev, "severity")) &&
+		    json_integer_value(v) >= 1 && json_integer_value(v) <= 10)
+			c->severity = (int)json_integer_value(v);
+	}
+	json_decref(root);
+}
+
+void out_meta_copy(struct out_meta_copy *c, enum out_kind kind, const struct out_meta *m,
+		   const char *line, size_t len)
+{
+	bool alert = kind == OUT_ALERT || kind == OUT_INCIDENT;
+
+	c->kind = kind;
+	c->severity = 0;
+	c->id[0] = c->action[0] = c->dataset[0] = '\0';
+	if (m != NULL) {
+		c->severity = m->severity;
+		util_strlcpy(c->id, m->id, sizeof(c->id));
+		if (m->action != NULL)
+			util_strlcpy(c->action, m->action, sizeof(c->action));
+		if (m->dataset != NULL)
+			util_strlcpy(c->dataset, m->dataset, sizeof(c->dataset));
+	}
+	if (alert ? c->id[0] == '\0' || c->action[0] == '\0' || c->severity == 0
+		  : c->dataset[0] == '\0')
+		meta_from_json(c, line, len);
+	if (c->dataset[0] == '\0')
+		util_strlcpy(c->dataset, kind == OUT_STATS ? "stats" : "records", sizeof(c->dataset));
+}
+
+void out_meta_view(const struct out_meta_copy *c, struct out_meta *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->severity = c->severity;
+	util_strlcpy(m->id, c->id, sizeof(m->id));
+	m->action = c->action[0] ? c->action : NULL;
+	m->dataset = c->dataset[0] ? c->dataset : NULL;
+}
+
+void out_mgr_set_settings(struct out_mgr *m, const struct out_settings *s)
+{
+	m->set = *s;
+}
+
+size_t out_mgr_count(const struct out_mgr *m)
+{
+	return m->nout;
+}
+
+int out_mgr_add_ops(struct out_mgr *m, const struct output_ops *ops, const char *arg,
+		    char *err, size_t errlen)
+{
+	struct output *o;
+	char why[256];
+
+	if (m->started) {
+		snprintf(err, errlen, "output '%s:%s': outputs must be added before the output "
+			 "thread starts", ops->scheme, arg);
+		return -1;
+	}
+	if (m->nout >= OUT_MAX_OUTPUTS) {
+		snprintf(err, errlen, "output '%s:%s': at most %d outputs", ops->scheme, arg,
+			 OUT_MAX_OUTPUTS);
+		return -1;
+	}
+	o = &m->outs[m->nout];
+	memset(o, 0, sizeof(*o));
+	o->ops = ops;
+	o->set = &m->set;
+	snprintf(o->spec, sizeof(o->spec), "%s:%s", ops->scheme, arg);
+	why[0] = '\0';
+	if (ops->open(o, arg, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "output '%s': %s", o->spec, why[0] ? why : "cannot open");
+		memset(o, 0, sizeof(*o));
+		return -1;
+	}
+	if (ops->tick != NULL)
+		m->has_tick = true;
+	m->nout++;
+	return 0;
+}
+
+int out_mgr_add(struct out_mgr *m, const char *spec, char *err, size_t errlen)
+{
+	const char *colon = strchr(spec, ':');
+	char known[256];
+	size_t i, slen, off = 0;
+
+	if (strlen(spec) >= sizeof(m->outs[0].spec)) {
+		snprintf(err, errlen, "output '%.40s...': spec longer than %zu bytes", spec,
+			 sizeof(m->outs[0].spec) - 1);
+		return -1;
+	}
+	known[0] = '\0';
+	for (i = 0; i < ONPATH_ARRAY_LEN(out_ops_table) && off < sizeof(known); i++)
+		off += (size_t)snprintf(known + off, sizeof(known) - off, "%s%s:...",
+					i ? ", " : "", out_ops_table[i]->scheme);
+	/* A bare scheme ("syslog") is the scheme with an empty argument. */
+	for (i = 0; colon == NULL && i < ONPATH_ARRAY_LEN(out_ops_table); i++)
+		if (strcmp(out_ops_table[i]->scheme, spec) == 0)
+			return out_mgr_add_ops(m, out_ops_table[i], "", err, errlen);
+	if (colon == NULL || colon == spec) {
+		snprintf(err, errlen, "output '%s': expected scheme:argument (%s)", spec, known);
+		return -1;
+	}
+	slen = (size_t)(colon - spec);
+	for (i = 0; i < ONPATH_ARRAY_LEN(out_ops_table); i++) {
+		const struct output_ops *ops = out_ops_table[i];
+
+		if (strlen(ops->scheme) == slen && memcmp(ops->scheme, spec, slen) == 0)
+			return out_mgr_add_ops(m, ops, colon + 1, err, errlen);
+	}
+	snprintf(err, errlen, "output '%s': unknown output '%.*s' (known: %s)", spec, (int)slen,
+		 spec, known);
+	return -1;
+}
+
+/* ---------------------------------------------------------------- the drain */
+
+/* Flushes every output; called with the lock held, releases it for the I/O. */
+static void flush_locked(struct out_mgr *m)
+{
+	uint64_t upto = m->processed, errs = 0;
+	size_t i;
+
+	m->dirty = false;
+	pthread_mutex_unlock(&m->mu);
+	for (i = 0; i < m->nout; i++) {
+		struct output *o = &m->outs[i];
+
+		if (o->ops->flush != NULL && o->ops->flush(o) != 0) {
+			o->errors++;
+			errs++;
+		}
+	}
+	pthread_mutex_lock(&m->mu);
+	m->st.errors += errs;
+	m->flushed = upto;
+	m->last_flush = util_mono_s();
+	pthread_cond_broadcast(&m->synced);
+}
+
+/* Gives every output with a tick its turn; called with the lock held, releases it. */
+static void tick_locked(struct out_mgr *m, double now)
+{
+	size_t i;
+
+	m->last_tick = now;
+	pthread_mutex_unlock(&m->mu);
+	for (i = 0; i < m->nout; i++) {
+		struct output *o = &m->outs[i];
+
+		if (o->ops->tick != NULL)
+			o->ops->tick(o, now);
+	}
+	pthread_mutex_lock(&m->mu);
+}
+
+static void reopen_locked(struct out_mgr *m)
+{
+	uint64_t errs = 0;
+	size_t i;
+
+	m->reopen_req = false;
+	pthread_mutex_unlock(&m->mu);
+	for (i = 0; i < m->nout; i++) {
+		struct output *o = &m->outs[i];
+
+		if (o->ops->reopen != NULL && o->ops->reopen(o) != 0) {
+			o->errors++;
+			errs++;
+		}
+	}
+	pthread_mutex_lock(&m->mu);
+	m->st.errors += errs;
+}
+
+/* Takes up to OUT_BATCH lines, writes them to every output without the lock, and
+ * flushes when the queue ran dry, someone waits in out_mgr_sync, or the last flush is
+ * old. Called with the lock held. */
+static void drain_batch_locked(struct out_mgr *m)
+{
+	struct qitem batch[OUT_BATCH];
+	uint64_t errs = 0;
+	size_t k, i, j;
+
+	for (k = 0; k < OUT_BATCH && m->n > 0; k++) {
+		batch[k] = m->q[m->head];
+		m->q[m->head].line = NULL;
+		m->head = (m->head + 1) % m->cap;
+		m->n--;
+	}
+	pthread_cond_broadcast(&m->room);
+	pthread_mutex_unlock(&m->mu);
+
+	for (i = 0; i < k; i++) {
+		for (j = 0; j < m->nout; j++) {
+			struct output *o = &m->outs[j];
+			int rc;
+
+			if (o->ops->write_meta != NULL)
+				rc = o->ops->write_meta(o, batch[i].kind, batch[i].line, batch[i].len,
+							batch[i].has_meta ? &batch[i].meta : NULL);
+			else
+				rc = o->ops->write(o, batch[i].kind, batch[i].line, batch[i].len);
+			if (rc == 0) {
+				o->written++;
+			} else {
+				o->errors++;
+				errs++;
+			}
+		}
+		free(batch[i].line);
+	}
+
+	pthread_mutex_lock(&m->mu);
+	m->processed += k;
+	m->st.written += k;
+	m->st.errors += errs;
+	m->dirty = true;
+	if (m->n == 0 || m->sync_waiters > 0 || util_mono_s() - m->last_flush >= OUT_FLUSH_INTERVAL_S)
+		flush_locked(m);
+}
+
+/* The output thread's loop; also run inline (once == true: until the queue is empty)
+ * when no thread was started. Called and returns with the lock held. */
+static void run_locked(struct out_mgr *m, bool once)
+{
+	double now;
+
+	for (;;) {
+		/* Honoured between batches, so a rotation never splits a line. */
+		if (m->reopen_req) {
+			reopen_locked(m);
+			continue;
+		}
+		/* Ticks run in the thread only: an inline run (no thread) belongs to a
+		 * caller that is submitting or syncing, not waiting for time to pass. */
+		if (m->has_tick && m->started && !once &&
+		    (now = util_mono_s()) - m->last_tick >= OUT_TICK_INTERVAL_S) {
+			tick_locked(m, now);
+			continue;
+		}
+		if (m->n > 0) {
+			drain_batch_locked(m);
+			continue;
+		}
+		if (m->dirty) {
+			flush_locked(m);
+			continue;
+		}
+		if (once || m->stop)
+			return;
+		if (m->has_tick) {
+			double due = m->last_tick + OUT_TICK_INTERVAL_S;
+			struct timespec ts;
+
+			ts.tv_sec = (time_t)due;
+			ts.tv_nsec = (long)((due - (double)ts.tv_sec) * 1e9);
+			if (ts.tv_nsec >= 1000000000L)
+				ts.tv_nsec = 999999999L;
+			pthread_cond_timedwait(&m->work, &m->mu, &ts);
+		} else {
+			pthread_cond_wait(&m->work, &m->mu);
+		}
+	}
+}
+
+static void *out_thread(void *arg)
+{
+	struct out_mgr *m = arg;
+
+	pthread_mutex_lock(&m->mu);
+	run_locked(m, false);
+	pthread_mutex_unlock(&m->mu);
+	return NULL;
+}
+
+int out_mgr_start(struct out_mgr *m)
+{
+	sigset_t all, old;
+	int rc;
+
+	pthread_mutex_lock(&m->mu);
+	if (m->started) {
+		pthread_mutex_unlock(&m->mu);
+		return 0;
+	}
+	m->started = true;
+	pthread_mutex_unlock(&m->mu);
+	/* Signals belong to the main loop; the output thread must not take a SIGHUP or
+	 * SIGINT meant for it. The mask is inherited at creation. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&m->thread, NULL, out_thread, m);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		pthread_mutex_lock(&m->mu);
+		m->started = false;
+		pthread_mutex_unlock(&m->mu);
+		errno = rc;
+		return -1;
+	}
+#ifdef __GLIBC__
+	pthread_setname_np(m->thread, "onpath-out"); /* for top -H and gdb */
+#endif
+	return 0;
+}
+
+/* ---------------------------------------------------------------- producers */
+
+int out_mgr_submit(struct out_mgr *m, enum out_kind kind, char *line, size_t len)
+{
+	return out_mgr_submit_meta(m, kind, line, len, NULL);
+}
+
+int out_mgr_submit_meta(struct out_mgr *m, enum out_kind kind, char *line, size_t len,
+			const struct out_meta *meta)
+{
+	size_t tail;
+
+	if (line == NULL)
+		return -1;
+	pthread_mutex_lock(&m->mu);
+	m->st.submitted++;
+	while (m->n == m->cap) {
+		if (m->live) {
+			m->st.dropped++;
+			pthread_mutex_unlock(&m->mu);
+			free(line);
+			return -1;
+		}
+		if (m->started)
+			pthread_cond_wait(&m->room, &m->mu);
+		else
+			run_locked(m, true);
+	}
+	tail = (m->head + m->n) % m->cap;
+	m->q[tail].line = line;
+	m->q[tail].len = len;
+	m->q[tail].kind = kind;
+	m->q[tail].has_meta = meta != NULL;
+	if (meta != NULL)
+		m->q[tail].meta = *meta;
+	m->n++;
+	m->accepted++;
+	if (m->n > m->st.peak_depth)
+		m->st.peak_depth = m->n;
+	/* Only the transition from empty needs a wake-up: a thread that is writing
+	 * comes back for more before it sleeps. */
+	if (m->n == 1)
+		pthread_cond_signal(&m->work);
+	pthread_mutex_unlock(&m->mu);
+	return 0;
+}
+
+void out_mgr_reopen(struct out_mgr *m)
+{
+	pthread_mutex_lock(&m->mu);
+	m->reopen_req = true;
+	pthread_cond_signal(&m->work);
+	pthread_mutex_unlock(&m->mu);
+}
+
+void out_mgr_sync(struct out_mgr *m)
+{
+	uint64_t target;
+
+	pthread_mutex_lock(&m->mu);
+	target = m->accepted;
+	if (!m->started) {
+		run_locked(m, true);
+	} else {
+		m->sync_waiters++;
+		pthread_cond_signal(&m->work);
+		while (m->flushed < target)
+			pthread_cond_wait(&m->synced, &m->mu);
+		m->sync_waiters--;
+	}
+	pthread_mutex_unlock(&m->mu);
+}
+
+void out_mgr_free(struct out_mgr *m)
+{
+	size_t i;
+
+	if (m == NULL)
+		return;
+	pthread_mutex_lock(&m->mu);
+	m->stop = true;
+	if (m->started) {
+		pthread_cond_signal(&m->work);
+		pthread_mutex_unlock(&m->mu);
+		pthread_join(m->thread, NULL);
+		pthread_mutex_lock(&m->mu);
+	}
+	run_locked(m, true); /* no thread, or lines it never saw */
+	pthread_mutex_unlock(&m->mu);
+
+	for (i = 0; i < m->nout; i++)
+		if (m->outs[i].ops->close != NULL)
+			m->outs[i].ops->close(&m->outs[i]);
+	for (i = 0; i < m->n; i++)
+		free(m->q[(m->head + i) % m->cap].line);
+	free(m->q);
+	pthread_cond_destroy(&m->work);
+	pthread_cond_destroy(&m->room);
+	pthread_cond_destroy(&m->synced);
+	pthread_mutex_destroy(&m->mu);
+	free(m);
+}
+
+void out_mgr_get_stats(struct out_mgr *m, struct out_stats *s)
+{
+	pthread_mutex_lock(&m->mu);
+	*s = m->st;
+	s->depth = m->n;
+	pthread_mutex_unlock(&m->mu);
+}
+
+int out_mgr_health(struct out_mgr *m, size_t i, struct out_health *h, char *spec,
+		   size_t speclen)
+{
+	const struct out_health *src;
+	const uint64_t *f;
+	uint64_t *d;
+	size_t k;
+
+	_Static_assert(sizeof(struct out_health) % sizeof(uint64_t) == 0,
+		       "struct out_health holds uint64_t counters only");
+	/* nout only grows before the thread starts; outputs are never removed while the
+	 * manager lives. */
+	if (i >= m->nout)
+		return -1;
+	src = &m->outs[i].health;
+	f = (const uint64_t *)src;
+	d = (uint64_t *)h;
+	for (k = 0; k < sizeof(*h) / sizeof(uint64_t); k++)
+		d[k] = __atomic_load_n(&f[k], __ATOMIC_RELAXED);
+	if (spec != NULL && speclen > 0)
+		util_strlcpy(spec, m->outs[i].spec, speclen);
+	return 0;
+}
