@@ -1,0 +1,148 @@
+/* detector.h - the one small interface every detector implements.
+ *
+ * A detector judges typed events, never packet bytes: parsers in monitor/decode/ turn
+ * bytes into the events below. Each detector is one file exporting one
+ * `const struct detector`, listed by hand in detectors/registry.c. It owns its state
+ * (created by init from its config section, released by fini), the alert types it
+ * raises (listed in types[] for --list-alerts and the docs), and its tests.
+ */
+#ifndef ONPATH_DETECTOR_H
+#define ONPATH_DETECTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "../monitor/alert.h"
+#include "../monitor/cfg.h"
+#include "../monitor/decode/decode.h"
+
+/* What every event carries: when, where on the wire, between whom. */
+struct ev_meta {
+	uint64_t ts_us;          /* packet time */
+	uint16_t vlan;           /* outer VLAN ID, 0 = untagged */
+	bool has_eth;
+	uint8_t src_mac[6], dst_mac[6];
+	struct op_addr src, dst; /* family 0 for non-IP events (ARP) */
+	uint16_t sport, dport;
+	uint8_t proto;           /* IP protocol, 0 for non-IP */
+	uint8_t ip_ttl;
+	const char *community_id; /* "" when not a flow */
+};
+
+/* An ARP frame (RFC 826), Ethernet/IPv4. */
+struct arp_ev {
+	struct ev_meta m;
+	struct arp_obs arp;
+};
+
+/* Parsed messages; their full definitions live with their parsers in monitor/decode/. */
+struct ndp_msg;   /* decode/ndp.h: RS, RA, NS, NA, redirect (RFC 4861) */
+struct dhcp_msg;  /* decode/dhcp.h: DHCPv4 (RFC 2131/2132) and DHCPv6 (RFC 8415) */
+struct dns_msg;   /* decode/dns.h: DNS, mDNS, LLMNR, NBT-NS (RFC 1035, 6762, 4795, 1002) */
+struct tls_hello; /* decode/tls.h: ClientHello / ServerHello (RFC 8446, 5246) */
+struct cert_chain; /* decode/x509.h: the server's certificate chain */
+struct line_ev;   /* decode/lines.h: SMTP/IMAP/POP3/FTP/HTTP/SSH heads */
+
+struct ndp_ev {
+	struct ev_meta m;
+	const struct ndp_msg *ndp;  /* borrowed for the call */
+};
+
+struct dhcp_ev {
+	struct ev_meta m;
+	const struct dhcp_msg *dhcp;
+};
+
+struct dns_ev {
+	struct ev_meta m;
+	const struct dns_msg *dns;  /* over UDP, or one message of a TCP stream */
+};
+
+/* TLS and line events come from stream consumers: m is oriented as the packet that
+ * completed the message (src = its sender). */
+struct tls_ev {
+	struct ev_meta m;
+	const struct tls_hello *client; /* NULL until seen */
+	const struct tls_hello *server; /* NULL until seen */
+	const struct cert_chain *chain; /* NULL for TLS 1.3 (encrypted) or not seen */
+};
+
+/* What a detector gets at init. */
+struct det_init {
+	const struct cfg *cfg;         /* the whole config (may be NULL: defaults) */
+	const struct cfg_node *section; /* its own section ("detectors.<name>"), may be NULL */
+	const char *sig_dir;           /* signatures directory */
+	/* True when no saved state was found for this detector: baselines start empty, and
+	 * alerts whose only reason is "never seen before" are muted for learning_s seconds
+	 * of packet time from the first packet (a change of something already known always
+	 * alerts at once). */
+	bool cold_start;
+	uint64_t learning_s;
+	char *err;                     /* "file:line: why" on failure */
+	size_t errlen;
+};
+
+struct detector {
+	const char *name;                     /* config section and --list-detectors name */
+	const struct alert_type *types;       /* alert types it can raise */
+	size_t ntypes;
+	/* Returns 0 and sets *state, or -1 with in->err filled. */
+	int (*init)(void **state, const struct det_init *in);
+	void (*fini)(void *state);
+	/* Event callbacks; NULL when not wanted. */
+	void (*on_arp)(void *state, const struct arp_ev *ev, struct alert_pipe *out);
+	void (*on_ndp)(void *state, const struct ndp_ev *ev, struct alert_pipe *out);
+	void (*on_dhcp)(void *state, const struct dhcp_ev *ev, struct alert_pipe *out);
+	void (*on_dns)(void *state, const struct dns_ev *ev, struct alert_pipe *out);
+	/* A handshake step: called when the ClientHello, the ServerHello or the chain
+	 * arrives (fields seen so far are set). */
+	void (*on_tls)(void *state, const struct tls_ev *ev, struct alert_pipe *out);
+	/* Called about once a second of packet time. */
+	void (*on_tick)(void *state, uint64_t now_us, struct alert_pipe *out);
+	/* Baseline persistence (both NULL for a stateless detector). save returns a new
+	 * JSON value the caller owns (NULL on error); load gets the value a previous run
+	 * saved (borrowed) and returns 0, or -1 with err filled (the run then starts cold
+	 * for this detector, and says so). */
+	json_t *(*save)(void *state);
+	int (*load)(void *state, const json_t *saved, char *err, size_t errlen);
+};
+
+/* The registry (detectors/registry.c). */
+struct det_registry;
+
+/* Every built-in detector, in dispatch order. */
+extern const struct detector *const det_builtin[];
+extern const size_t det_builtin_count;
+
+/* Initialises every detector not disabled in the config ("detectors.<name>.enabled:
+ * false"). Returns NULL with err filled on the first failure. */
+struct det_registry *det_registry_new(const struct cfg *cfg, const char *sig_dir, char *err,
+				      size_t errlen);
+/* The same, with the saved state of a previous run (a JSON object keyed by detector
+ * name; NULL = cold start for all) and the learning window for cold starts. */
+struct det_registry *det_registry_new_state(const struct cfg *cfg, const char *sig_dir,
+					    const json_t *saved, uint64_t learning_s, char *err,
+					    size_t errlen);
+/* Every stateful detector's baseline as one JSON object keyed by detector name (caller
+ * owns), for monitor/state.c to write atomically. */
+json_t *det_registry_save(struct det_registry *r);
+void det_registry_free(struct det_registry *r);
+void det_dispatch_arp(struct det_registry *r, const struct arp_ev *ev, struct alert_pipe *out);
+void det_dispatch_ndp(struct det_registry *r, const struct ndp_ev *ev, struct alert_pipe *out);
+void det_dispatch_dhcp(struct det_registry *r, const struct dhcp_ev *ev, struct alert_pipe *out);
+void det_dispatch_dns(struct det_registry *r, const struct dns_ev *ev, struct alert_pipe *out);
+void det_dispatch_tls(struct det_registry *r, const struct tls_ev *ev, struct alert_pipe *out);
+/* True when some detector wants this event (so the parser can be skipped otherwise). */
+bool det_wants_ndp(const struct det_registry *r);
+bool det_wants_dhcp(const struct det_registry *r);
+bool det_wants_dns(const struct det_registry *r);
+bool det_wants_tls(const struct det_registry *r);
+void det_dispatch_tick(struct det_registry *r, uint64_t now_us, struct alert_pipe *out);
+size_t det_registry_active(const struct det_registry *r);
+/* Looks up an alert type by action across all built-in detectors (NULL if none). */
+const struct alert_type *det_find_type(const char *action);
+
+#endif

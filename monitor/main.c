@@ -1,0 +1,616 @@
+/* main.c - onpath: options, signals, lifecycle.
+ *
+ * Order of work: parse options, load the config and signatures (errors as file:line),
+ * open every input and output, then read packets until the inputs end or a signal
+ * says stop. SIGINT/SIGTERM flush everything and exit 0; SIGHUP reloads the config and
+ * signatures and reopens output files; SIGUSR1 writes the stats to stderr.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../detectors/detector.h"
+#include "../detectors/issuer.h"
+#include "capture.h"
+#include "cfg.h"
+#include "output.h"
+#include "sensor.h"
+#include "sig.h"
+#include "stats.h"
+#include "util.h"
+
+#define ONPATH_DEFAULT_LIVE_OUTPUT "jsonl:/var/log/onpath/alerts.jsonl"
+#define ONPATH_MAX_INPUTS 256
+#define ONPATH_ERR 1024
+#define PROGRESS_INTERVAL_S 0.5
+
+static volatile sig_atomic_t g_stop, g_reload, g_stats;
+static struct cap *volatile g_cap;
+
+static void on_signal(int sig)
+{
+	switch (sig) {
+	case SIGINT:
+	case SIGTERM:
+		g_stop = 1;
+		cap_break(g_cap);
+		break;
+	case SIGHUP:
+		g_reload = 1;
+		cap_break(g_cap);
+		break;
+	case SIGUSR1:
+		g_stats = 1;
+		cap_break(g_cap);
+		break;
+	}
+}
+
+struct opts {
+	const char *files[ONPATH_MAX_INPUTS];
+	size_t nfiles;
+	const char *iface;
+	const char *bpf;
+	const char *config;
+	const char *outputs[OUT_MAX_OUTPUTS];
+	size_t noutputs;
+	const char *name;
+	const char *sig_dir;
+	const char *state_file;
+	uint64_t buffer;
+	int snaplen;
+	bool no_promisc;
+	bool stats_json, no_stats, quiet, check_config, list_alerts;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: onpath [-r FILE]... | -i IFACE  [options]\n"
+		"Passive sensor for on-path (man-in-the-middle) interception indicators.\n"
+		"\n"
+		"Input:\n"
+		"  -r, --read FILE          read a pcap or pcapng file ('-' = stdin); repeatable\n"
+		"  -i, --interface IFACE    capture live (promiscuous, full snaplen)\n"
+		"  -f, --filter BPF         capture filter (libpcap syntax)\n"
+		"  -B, --buffer-size SIZE   live capture ring, e.g. 256M (default 256M)\n"
+		"  -s, --snaplen N          live snapshot length (default %d)\n"
+		"  -p, --no-promisc         do not put the interface in promiscuous mode\n"
+		"Configuration:\n"
+		"  -c, --config FILE        YAML configuration (see onpath(8))\n"
+		"      --check-config       validate the configuration and signatures, then exit\n"
+		"      --signatures DIR     signatures directory (default %s)\n"
+		"      --ca-file PEM        trust these CAs too (enterprise CAs); repeatable\n"
+		"  -n, --name NAME          sensor name for observer.name (default: host name)\n"
+		"      --state FILE         load learned baselines from FILE and save them back\n"
+		"                           (atomically: at exit, on SIGHUP, every state_interval)\n"
+		"Output:\n"
+		"  -o, --output SPEC        jsonl:- (stdout) or jsonl:/path; repeatable.\n"
+		"                           Default: jsonl:- offline, %s live\n"
+		"      --stats-json         print the end-of-run stats as one JSON object\n"
+		"      --no-stats           do not print stats at the end of the run\n"
+		"  -q, --quiet              no progress line on a terminal\n"
+		"Information:\n"
+		"      --list-alerts        list every alert type with severity and ATT&CK id\n"
+		"  -V, --version            print the version\n"
+		"  -h, --help               this text\n"
+		"\n"
+		"Signals: SIGINT/SIGTERM flush and exit 0, SIGHUP reloads the configuration and\n"
+		"signatures and reopens output files, SIGUSR1 prints the stats to stderr.\n",
+		CAP_DEFAULT_SNAPLEN, sig_default_dir(), ONPATH_DEFAULT_LIVE_OUTPUT);
+}
+
+static int parse_size(const char *s, uint64_t *v)
+{
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(s, &end, 10);
+	if (end == s || errno)
+		return -1;
+	uint64_t mul = 1;
+	if (*end == 'k' || *end == 'K')
+		mul = 1024;
+	else if (*end == 'm' || *end == 'M')
+		mul = 1024 * 1024;
+	else if (*end == 'g' || *end == 'G')
+		mul = 1024ull * 1024 * 1024;
+	else if (*end != '\0')
+		return -1;
+	if (mul > 1 && end[1] != '\0' && strcmp(end + 1, "iB") != 0 && strcmp(end + 1, "B") != 0)
+		return -1;
+	if (n > UINT64_MAX / mul)
+		return -1;
+	*v = n * mul;
+	return 0;
+}
+
+enum { OPT_CHECK = 256, OPT_SIGS, OPT_STATS_JSON, OPT_NO_STATS, OPT_LIST_ALERTS, OPT_STATE,
+       OPT_CA_FILE };
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "read", required_argument, NULL, 'r' },
+		{ "interface", required_argument, NULL, 'i' },
+		{ "filter", required_argument, NULL, 'f' },
+		{ "buffer-size", required_argument, NULL, 'B' },
+		{ "snaplen", required_argument, NULL, 's' },
+		{ "no-promisc", no_argument, NULL, 'p' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "signatures", required_argument, NULL, OPT_SIGS },
+		{ "state", required_argument, NULL, OPT_STATE },
+		{ "ca-file", required_argument, NULL, OPT_CA_FILE },
+		{ "name", required_argument, NULL, 'n' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "stats-json", no_argument, NULL, OPT_STATS_JSON },
+		{ "no-stats", no_argument, NULL, OPT_NO_STATS },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "list-alerts", no_argument, NULL, OPT_LIST_ALERTS },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "r:i:f:B:s:pc:n:o:qVh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			if (o->nfiles == ONPATH_MAX_INPUTS) {
+				fprintf(stderr, "onpath: at most %d -r files\n", ONPATH_MAX_INPUTS);
+				return -1;
+			}
+			o->files[o->nfiles++] = optarg;
+			break;
+		case 'i':
+			o->iface = optarg;
+			break;
+		case 'f':
+			o->bpf = optarg;
+			break;
+		case 'B':
+			if (parse_size(optarg, &o->buffer) < 0 || o->buffer < 65536) {
+				fprintf(stderr, "onpath: --buffer-size '%s': expected a size of at least 64K (e.g. 256M)\n", optarg);
+				return -1;
+			}
+			break;
+		case 's': {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*end || n < 64 || n > 262144) {
+				fprintf(stderr, "onpath: --snaplen '%s': expected 64..262144\n", optarg);
+				return -1;
+			}
+			o->snaplen = (int)n;
+			break;
+		}
+		case 'p':
+			o->no_promisc = true;
+			break;
+		case 'c':
+			o->config = optarg;
+			break;
+		case OPT_CHECK:
+			o->check_config = true;
+			break;
+		case OPT_SIGS:
+			o->sig_dir = optarg;
+			break;
+		case OPT_STATE:
+			o->state_file = optarg;
+			break;
+		case OPT_CA_FILE:
+			/* Read by the issuer detector with tls.ca_files when it starts. */
+			if (det_issuer_add_ca_file(optarg) < 0) {
+				fprintf(stderr, "onpath: --ca-file %s: too many CA files\n", optarg);
+				return -1;
+			}
+			break;
+		case 'n':
+			o->name = optarg;
+			break;
+		case 'o':
+			if (o->noutputs == OUT_MAX_OUTPUTS) {
+				fprintf(stderr, "onpath: at most %d outputs\n", OUT_MAX_OUTPUTS);
+				return -1;
+			}
+			o->outputs[o->noutputs++] = optarg;
+			break;
+		case OPT_STATS_JSON:
+			o->stats_json = true;
+			break;
+		case OPT_NO_STATS:
+			o->no_stats = true;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case OPT_LIST_ALERTS:
+			o->list_alerts = true;
+			break;
+		case 'V':
+			printf("onpath %s\n", PACKAGE_VERSION);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			fprintf(stderr, "Try 'onpath --help'.\n");
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "onpath: unexpected argument '%s' (inputs are given with -r FILE)\n",
+			argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+static void list_alerts(void)
+{
+	printf("%-32s %-4s %-10s %s\n", "ACTION", "SEV", "ATT&CK", "SUMMARY");
+	for (size_t i = 0; i < det_builtin_count; i++)
+		for (size_t j = 0; j < det_builtin[i]->ntypes; j++) {
+			const struct alert_type *t = &det_builtin[i]->types[j];
+			printf("%-32s %-4d %-10s %s\n", t->action, t->severity, t->technique_id,
+			       t->summary);
+		}
+}
+
+/* Capture and output settings from the config; the command line wins. */
+static const char *const top_keys[] = { "sensor", "capture", "flows", "streams", "alerts",
+					"outputs", "detectors", "geoip", "tls", NULL };
+static const char *const capture_keys[] = { "interface", "filter", "buffer_size", "snaplen",
+					    "promisc", NULL };
+
+static int apply_config(const struct cfg *c, struct opts *o, char *err, size_t errlen)
+{
+	if (!c || !c->root)
+		return 0;
+	if (c->root->type != CFG_MAP) {
+		cfg_errf(c, c->root, err, errlen, "the configuration must be a map of sections");
+		return -1;
+	}
+	if (cfg_check_keys(c, c->root, "the top level", top_keys, err, errlen) < 0)
+		return -1;
+	const struct cfg_node *cap = cfg_get(c->root, "capture");
+	if (cfg_check_keys(c, cap, "capture", capture_keys, err, errlen) < 0)
+		return -1;
+	const char *s = NULL;
+	uint64_t v;
+	bool b;
+	int r;
+	if ((r = cfg_str(c, cap, "interface", &s, err, errlen)) < 0)
+		return -1;
+	if (r && !o->iface && !o->nfiles)
+		o->iface = s;
+	if ((r = cfg_str(c, cap, "filter", &s, err, errlen)) < 0)
+		return -1;
+	if (r && !o->bpf)
+		o->bpf = s;
+	if ((r = cfg_size(c, cap, "buffer_size", 65536, 1ull << 31, &v, err, errlen)) < 0)
+		return -1;
+	if (r && !o->buffer)
+		o->buffer = v;
+	if ((r = cfg_uint(c, cap, "snaplen", 64, 262144, &v, err, errlen)) < 0)
+		return -1;
+	if (r && !o->snaplen)
+		o->snaplen = (int)v;
+	if ((r = cfg_bool(c, cap, "promisc", &b, err, errlen)) < 0)
+		return -1;
+	if (r && !b)
+		o->no_promisc = true;
+	const struct cfg_node *outs = cfg_get(c->root, "outputs");
+	if (outs) {
+		if (outs->type != CFG_SEQ) {
+			cfg_errf(c, outs, err, errlen, "outputs: expected a list of output specs (e.g. - jsonl:-)");
+			return -1;
+		}
+		if (!o->noutputs) {
+			for (const struct cfg_node *n = outs->child; n; n = n->next) {
+				if (n->type != CFG_SCALAR) {
+					cfg_errf(c, n, err, errlen, "outputs: each entry is a spec string such as jsonl:/path");
+					return -1;
+				}
+				if (o->noutputs == OUT_MAX_OUTPUTS) {
+					cfg_errf(c, n, err, errlen, "outputs: at most %d", OUT_MAX_OUTPUTS);
+					return -1;
+				}
+				o->outputs[o->noutputs++] = n->value;
+			}
+		}
+	}
+	return 0;
+}
+
+struct progress {
+	bool on;
+	double last, start;
+	uint64_t last_pkts;
+};
+
+static void progress_show(struct progress *pg, struct cap *c, uint64_t pkts, bool final)
+{
+	if (!pg->on)
+		return;
+	double now = util_mono_s();
+	if (!final && now - pg->last < PROGRESS_INTERVAL_S)
+		return;
+	if (final) {
+		fprintf(stderr, "\r\033[K");
+		return;
+	}
+	struct cap_stats cs;
+	cap_get_stats(c, &cs);
+	double pps = (double)(pkts - pg->last_pkts) / (now - pg->last);
+	double mb = (double)cs.bytes_read / 1e6;
+	if (cs.file_size) {
+		double frac = (double)cs.bytes_read / (double)cs.file_size;
+		double el = now - pg->start;
+		double eta = frac > 0.001 ? el / frac - el : 0;
+		fprintf(stderr, "\r\033[Konpath: %s %.1f/%.1f MB (%.0f%%), %.0f pkt/s, ETA %.0fs",
+			cap_name(c), mb, (double)cs.file_size / 1e6, frac * 100, pps, eta);
+	} else {
+		fprintf(stderr, "\r\033[Konpath: %s %.1f MB, %.0f pkt/s", cap_name(c), mb, pps);
+	}
+	pg->last = now;
+	pg->last_pkts = pkts;
+}
+
+static void on_packet(void *ud, int linktype, uint64_t ts_us, uint32_t caplen, uint32_t wirelen,
+		      const uint8_t *data)
+{
+	sensor_packet(ud, linktype, ts_us, caplen, wirelen, data);
+}
+
+static void collect_stats(struct stats_run *r, struct sensor *s, struct out_mgr *out, double t0)
+{
+	struct out_stats os;
+	sensor_get_stats(s, &r->sensor);
+	out_mgr_get_stats(out, &os);
+	r->out_submitted = os.submitted;
+	r->out_written = os.written;
+	r->out_dropped = os.dropped;
+	r->out_errors = os.errors;
+	r->out_peak_depth = os.peak_depth;
+	r->elapsed_s = util_mono_s() - t0;
+	r->peak_rss_kib = util_peak_rss_kib();
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	char err[ONPATH_ERR] = "";
+	struct cfg *cfg = NULL;
+	int rc = 0;
+
+	memset(&o, 0, sizeof(o));
+	if (parse_opts(argc, argv, &o) < 0)
+		return 2;
+	if (o.list_alerts) {
+		list_alerts();
+		return 0;
+	}
+	if (o.config && cfg_load(o.config, &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "onpath: %s\n", err);
+		return 2;
+	}
+	if (apply_config(cfg, &o, err, sizeof(err)) < 0) {
+		fprintf(stderr, "onpath: %s\n", err);
+		cfg_free(cfg);
+		return 2;
+	}
+	struct sensor_cfg sc;
+	if (sensor_cfg_load(&sc, cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "onpath: %s\n", err);
+		cfg_free(cfg);
+		return 2;
+	}
+	if (o.sig_dir)
+		sc.sig_dir = o.sig_dir;
+	if (o.state_file)
+		sc.state_file = o.state_file;
+	/* A copy: the config tree that holds the configured name is replaced on reload. */
+	static char name[256];
+	if (o.name)
+		util_strlcpy(name, o.name, sizeof(name));
+	else if (sc.alert.sensor_name)
+		util_strlcpy(name, sc.alert.sensor_name, sizeof(name));
+	else if (gethostname(name, sizeof(name) - 1) != 0 || !name[0])
+		util_strlcpy(name, "onpath", sizeof(name));
+	sc.alert.sensor_name = name;
+	if (o.iface && o.nfiles) {
+		fprintf(stderr, "onpath: -i and -r are exclusive\n");
+		cfg_free(cfg);
+		return 2;
+	}
+	sc.alert.iface = o.iface;
+
+	if (o.check_config) {
+		/* Builds everything a run would (detectors load their signatures) without
+		 * opening inputs or outputs. */
+		struct sensor *s = sensor_new(&sc, cfg, NULL, err, sizeof(err));
+		if (!s) {
+			fprintf(stderr, "onpath: %s\n", err);
+			cfg_free(cfg);
+			return 2;
+		}
+		sensor_free(s);
+		printf("onpath: configuration %s OK (signatures in %s)\n", o.config ? o.config : "(defaults)",
+		       sc.sig_dir ? sc.sig_dir : sig_default_dir());
+		cfg_free(cfg);
+		return 0;
+	}
+	if (!o.iface && !o.nfiles) {
+		fprintf(stderr, "onpath: no input: give -r FILE or -i IFACE (see onpath --help)\n");
+		cfg_free(cfg);
+		return 2;
+	}
+
+	struct out_mgr *out = out_mgr_new(OUT_DEFAULT_QUEUE, o.iface != NULL);
+	if (!out) {
+		fprintf(stderr, "onpath: out of memory\n");
+		cfg_free(cfg);
+		return 1;
+	}
+	if (!o.noutputs)
+		o.outputs[o.noutputs++] = o.iface ? ONPATH_DEFAULT_LIVE_OUTPUT : "jsonl:-";
+	for (size_t i = 0; i < o.noutputs; i++) {
+		if (out_mgr_add(out, o.outputs[i], err, sizeof(err)) < 0) {
+			fprintf(stderr, "onpath: %s\n", err);
+			out_mgr_free(out);
+			cfg_free(cfg);
+			return 2;
+		}
+	}
+	struct sensor *s = sensor_new(&sc, cfg, out, err, sizeof(err));
+	if (!s) {
+		fprintf(stderr, "onpath: %s\n", err);
+		out_mgr_free(out);
+		cfg_free(cfg);
+		return 2;
+	}
+
+	/* Open the live source before starting threads, so a permission error is
+	 * reported at once. */
+	struct cap *live = NULL;
+	if (o.iface) {
+		struct cap_live_opts lo = { o.snaplen, o.buffer, !o.no_promisc };
+		live = cap_open_live(o.iface, &lo, o.bpf, err, sizeof(err));
+		if (!live) {
+			fprintf(stderr, "onpath: %s\n", err);
+			sensor_free(s);
+			out_mgr_free(out);
+			cfg_free(cfg);
+			return 1;
+		}
+	}
+	if (out_mgr_start(out) < 0) {
+		fprintf(stderr, "onpath: cannot start the output thread\n");
+		cap_close(live);
+		sensor_free(s);
+		out_mgr_free(out);
+		cfg_free(cfg);
+		return 1;
+	}
+
+	/* SIGHUP and SIGUSR1 restart an interrupted read: reading a pipe must not end
+	 * because someone asked for stats. SIGINT and SIGTERM interrupt it: the run is
+	 * stopping, and a blocked read of an idle pipe must not hold it up. */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct stats_run run;
+	memset(&run, 0, sizeof(run));
+	run.live = live != NULL;
+	double t0 = util_mono_s();
+	struct progress pg = { !o.quiet && !live && isatty(STDERR_FILENO), t0, t0, 0 };
+	size_t nsrc = live ? 1 : o.nfiles;
+
+	for (size_t i = 0; i < nsrc && !g_stop; i++) {
+		struct cap *c = live;
+		if (!c) {
+			c = cap_open_file(o.files[i], o.bpf, err, sizeof(err));
+			if (!c) {
+				fprintf(stderr, "onpath: %s\n", err);
+				rc = 1;
+				continue;
+			}
+			if (!dec_linktype_supported(cap_linktype(c)))
+				fprintf(stderr, "onpath: %s: link type %d is not decoded; its records are counted as decode errors\n",
+					o.files[i], cap_linktype(c));
+		}
+		g_cap = c;
+		for (;;) {
+			int n = cap_dispatch(c, on_packet, s, err, sizeof(err));
+			if (g_stats) {
+				g_stats = 0;
+				struct stats_run now = run;
+				collect_stats(&now, s, out, t0);
+				if (live) {
+					struct cap_stats cs;
+					cap_get_stats(live, &cs);
+					now.pcap_recv = cs.recv;
+					now.pcap_drop = cs.drop;
+					now.pcap_ifdrop = cs.ifdrop;
+				}
+				stats_print(stderr, o.stats_json, &now, sensor_alerts(s));
+			}
+			if (g_reload) {
+				g_reload = 0;
+				struct cfg *nc = NULL;
+				if (o.config && cfg_load(o.config, &nc, err, sizeof(err)) < 0) {
+					fprintf(stderr, "onpath: reload: %s (keeping the running configuration)\n", err);
+				} else if (sensor_reload(s, o.config ? nc : cfg, err, sizeof(err)) < 0) {
+					fprintf(stderr, "onpath: reload: %s (keeping the running configuration)\n", err);
+					cfg_free(nc);
+				} else {
+					if (nc) {
+						/* The running detectors were rebuilt from nc; the old
+						 * tree is no longer referenced by them. */
+						cfg_free(cfg);
+						cfg = nc;
+					}
+					fprintf(stderr, "onpath: configuration and signatures reloaded\n");
+				}
+				if (sensor_save_state(s, err, sizeof(err)) < 0)
+					fprintf(stderr, "onpath: state: %s\n", err);
+				out_mgr_reopen(out);
+			}
+			if (g_stop)
+				break;
+			if (n == -1)
+				break;
+			if (n == -2) {
+				/* A read interrupted by SIGTERM is the stop, not an error. */
+				if (!g_stop) {
+					fprintf(stderr, "onpath: %s\n", err);
+					run.read_errors++;
+				}
+				break;
+			}
+			if (live && n == 0)
+				sensor_idle(s, util_now_us());
+			progress_show(&pg, c, run.sensor.packets, false);
+			if (pg.on) {
+				struct sensor_stats ss;
+				sensor_get_stats(s, &ss);
+				run.sensor.packets = ss.packets;
+			}
+		}
+		if (live) {
+			struct cap_stats cs;
+			cap_get_stats(live, &cs);
+			run.pcap_recv = cs.recv;
+			run.pcap_drop = cs.drop;
+			run.pcap_ifdrop = cs.ifdrop;
+		}
+		g_cap = NULL;
+		cap_close(c);
+	}
+	progress_show(&pg, NULL, 0, true);
+
+	sensor_finish(s);
+	out_mgr_sync(out);
+	collect_stats(&run, s, out, t0);
+	if (!o.no_stats)
+		stats_print(stderr, o.stats_json, &run, sensor_alerts(s));
+	sensor_free(s);
+	out_mgr_free(out);
+	cfg_free(cfg);
+	return rc;
+}
