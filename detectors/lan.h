@@ -1,0 +1,84 @@
+/* lan.h - what the LAN detectors (arp, ndp, dhcp) tell each other: the roles of
+ * addresses learned from the traffic (the routers and DNS servers DHCP hands out, the
+ * routers and RDNSS that router advertisements announce) and the DHCP leases seen.
+ *
+ * The arp and ndp detectors make any change of a protected address (a gateway, a
+ * resolver) high severity and name its role; roles come from their configuration and
+ * from here. A lease lets arp accept an address changing hands after its old owner
+ * went silent.
+ *
+ * One process-wide store, reference-counted by the detectors that use it (it is
+ * emptied when the last one is freed, so each registry of a test starts clean; a
+ * SIGHUP reload creates the new registry before freeing the old one and keeps it).
+ * Learned entries are bounded (oldest replaced, deterministic) and guarded by a mutex;
+ * readers on the per-frame path poll det_lan_gen() (an atomic load) and copy the
+ * roles only when it changed.
+ */
+#ifndef ONPATH_DET_LAN_H
+#define ONPATH_DET_LAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cfg.h"
+#include "util.h"
+
+#define DET_LAN_ROLES_MAX 64    /* learned role entries (addresses) */
+#define DET_LAN_LEASES_MAX 4096 /* DHCPv4 leases remembered */
+
+/* Role bits. */
+#define DET_ROLE_GATEWAY 0x01u     /* DHCP router option, IPv6 default router */
+#define DET_ROLE_RESOLVER 0x02u    /* DHCP DNS option, RDNSS, DHCPv6 DNS servers */
+#define DET_ROLE_DHCP_SERVER 0x04u /* answered as a DHCP server */
+#define DET_ROLE_ROUTER 0x08u      /* IPv6 router (any lifetime) */
+#define DET_ROLE_CONFIG 0x80u      /* declared in a configuration (never learned) */
+
+struct det_lan_role {
+	struct op_addr ip;
+	unsigned roles;
+	uint64_t learned_us;  /* packet time it was first learned */
+};
+
+void det_lan_acquire(void);
+void det_lan_release(void);
+
+/* Adds role bits to ip (packet time ts_us). Returns true when something new was
+ * learned. */
+bool det_lan_learn(const struct op_addr *ip, unsigned roles, uint64_t ts_us);
+/* Changes every time a role is learned. */
+uint64_t det_lan_gen(void);
+/* Copies up to cap learned roles, oldest first; returns how many. */
+size_t det_lan_roles(struct det_lan_role *out, size_t cap);
+
+/* DHCPv4 ACK of ip to mac on vlan at ts_us. */
+void det_lan_lease(uint16_t vlan, const uint8_t ip[4], const uint8_t mac[6], uint64_t ts_us);
+/* The last lease of ip on vlan: true with mac and time filled. */
+bool det_lan_lease_get(uint16_t vlan, const uint8_t ip[4], uint8_t mac[6], uint64_t *ts_us);
+
+/* "gateway", "resolver", "gateway+resolver", ... for roles (a static string). */
+const char *det_lan_role_name(unsigned roles);
+
+/* Configuration helpers shared by the LAN detectors. */
+struct det_cidr {
+	struct op_addr net;  /* host bits cleared */
+	uint8_t bits;
+};
+
+/* Calls fn for each element of the sequence sec.key (absent: nothing, 0). More than
+ * max elements, or a key that is not a sequence, is an error "file:line: why". */
+int det_cfg_seq(const struct cfg *c, const struct cfg_node *sec, const char *key, size_t max,
+		int (*fn)(void *ud, const struct cfg *c, const struct cfg_node *item, char *err,
+			  size_t errlen),
+		void *ud, char *err, size_t errlen);
+/* A scalar element as an IPv4/IPv6 address, a MAC, or a CIDR ("192.0.2.0/24",
+ * "2001:db8::/32"; a bare address is a host route). what names it in errors. */
+int det_cfg_addr(const struct cfg *c, const struct cfg_node *item, const char *what,
+		 struct op_addr *out, char *err, size_t errlen);
+int det_cfg_mac(const struct cfg *c, const struct cfg_node *item, const char *what,
+		uint8_t mac[6], char *err, size_t errlen);
+int det_cfg_cidr(const struct cfg *c, const struct cfg_node *item, const char *what,
+		 struct det_cidr *out, char *err, size_t errlen);
+bool det_cidr_match(const struct det_cidr *n, const struct op_addr *a);
+
+#endif
