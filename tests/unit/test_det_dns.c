@@ -1,0 +1,885 @@
+/* test_det_dns.c - the dns detector (detectors/dns.c) judged with hand-built messages
+ * (struct dns_msg filled field by field, no packet bytes), and the DNS-over-TCP consumer
+ * (monitor/decode/dns_tcp.c) feeding it framed wire messages. One test per alert type
+ * that fails when the indicator is missing, and the benign controls next to it. */
+#include "config.h"
+
+#include <jansson.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../detectors/detector.h"
+#include "app.h"
+#include "decode/dns.h"
+#include "flow.h"
+#include "output.h"
+#include "stream.h"
+
+#define T0 1700000000000000ull
+#define SEC 1000000ull
+#define MS 1000ull
+
+struct fx {
+	char path[64];
+	struct out_mgr *out;
+	struct alert_pipe *ap;
+	struct cfg *cfg;
+	struct det_registry *reg;
+	size_t seen; /* alert lines already returned */
+};
+
+static struct dns_msg MSG; /* 20 KiB: not on the stack */
+
+static const char *sigdir(void)
+{
+	static char buf[4096];
+	const char *top = getenv("top_srcdir");
+	if (!top)
+		return SRCSIGDIR;
+	snprintf(buf, sizeof(buf), "%s/signatures", top);
+	return buf;
+}
+
+static const char *mmdb(const char *file)
+{
+	static char buf[2][4096];
+	static int i;
+	const char *env = getenv("MAXMIND_TEST_DIR"), *top = getenv("top_srcdir");
+	i ^= 1;
+	if (env)
+		snprintf(buf[i], sizeof(buf[i]), "%s/%s", env, file);
+	else
+		snprintf(buf[i], sizeof(buf[i]), "%s/../shared/data/maxmind-test/%s",
+			 top ? top : SRCSIGDIR "/..", file);
+	return buf[i];
+}
+
+static void fx_open(struct fx *f, const char *yaml, const json_t *saved, uint64_t learning_s)
+{
+	char err[512];
+	strcpy(f->path, "/tmp/test_det_dns.XXXXXX");
+	int fd = mkstemp(f->path);
+	assert_true(fd >= 0);
+	close(fd);
+	char spec[128];
+	snprintf(spec, sizeof(spec), "jsonl:%s", f->path);
+	f->out = out_mgr_new(1024, false);
+	assert_int_equal(out_mgr_add(f->out, spec, err, sizeof(err)), 0);
+	assert_int_equal(out_mgr_start(f->out), 0);
+	struct alert_pipe_cfg ac = { "test", NULL, 300, 65536, 1 };
+	f->ap = alert_pipe_new(&ac, f->out);
+	f->cfg = NULL;
+	f->seen = 0;
+	if (yaml && cfg_load_string(yaml, strlen(yaml), "t.yaml", &f->cfg, err, sizeof(err)) < 0)
+		fail_msg("config: %s", err);
+	f->reg = det_registry_new_state(f->cfg, sigdir(), saved, learning_s, err, sizeof(err));
+	if (!f->reg)
+		fail_msg("registry: %s", err);
+}
+
+static void fx_close(struct fx *f)
+{
+	det_registry_free(f->reg);
+	alert_pipe_free(f->ap);
+	out_mgr_free(f->out);
+	cfg_free(f->cfg);
+	unlink(f->path);
+	f->reg = NULL;
+}
+
+static void reopen(struct fx *f, const char *yaml, const json_t *saved, uint64_t learning_s)
+{
+	fx_close(f);
+	fx_open(f, yaml, saved, learning_s);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	fx_open(f, NULL, NULL, 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	if (f->reg)
+		fx_close(f);
+	free(f);
+	return 0;
+}
+
+/* The alerts written since the last call (first-of-window lines; aggregates of closed
+ * windows are skipped), as a JSON array the caller decrefs. */
+static json_t *alerts(struct fx *f)
+{
+	alert_pipe_flush(f->ap);
+	out_mgr_sync(f->out);
+	json_t *arr = json_array();
+	FILE *fp = fopen(f->path, "r");
+	assert_non_null(fp);
+	char *line = NULL;
+	size_t cap = 0, n = 0;
+	while (getline(&line, &cap, fp) > 0) {
+		if (n++ < f->seen)
+			continue;
+		json_error_t e;
+		json_t *j = json_loads(line, 0, &e);
+		if (!j)
+			fail_msg("invalid JSON line: %s: %s", e.text, line);
+		if (json_is_true(json_object_get(json_object_get(j, "onpath"), "aggregate")))
+			json_decref(j);
+		else
+			json_array_append_new(arr, j);
+	}
+	f->seen = n;
+	free(line);
+	fclose(fp);
+	return arr;
+}
+
+static const char *action(json_t *a)
+{
+	return json_string_value(json_object_get(json_object_get(a, "event"), "action"));
+}
+
+static size_t count(json_t *arr, const char *act)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < json_array_size(arr); i++)
+		if (strcmp(action(json_array_get(arr, i)), act) == 0)
+			n++;
+	return n;
+}
+
+static json_t *first(json_t *arr, const char *act)
+{
+	for (size_t i = 0; i < json_array_size(arr); i++)
+		if (strcmp(action(json_array_get(arr, i)), act) == 0)
+			return json_array_get(arr, i);
+	return NULL;
+}
+
+static json_int_t sev(json_t *a)
+{
+	return json_integer_value(json_object_get(json_object_get(a, "event"), "severity"));
+}
+
+static json_t *evd(json_t *a, const char *k)
+{
+	return json_object_get(json_object_get(json_object_get(a, "onpath"), "evidence"), k);
+}
+
+static void dump(json_t *arr)
+{
+	for (size_t i = 0; i < json_array_size(arr); i++) {
+		char *s = json_dumps(json_array_get(arr, i), JSON_COMPACT);
+		fprintf(stderr, "  %s\n", s);
+		free(s);
+	}
+}
+
+#define EXPECT(arr, act, n)                                                              \
+	do {                                                                             \
+		if (count(arr, act) != (size_t)(n)) {                                    \
+			dump(arr);                                                       \
+			fail_msg("%s: %zu alerts, expected %d", act, count(arr, act), (int)(n)); \
+		}                                                                        \
+	} while (0)
+
+/* ------------------------------------------------------------------ hand-built events */
+
+/* Addresses: client 192.0.2.10 (02:..:10), resolver 198.51.100.53 reached through the
+ * gateway 02:..:01; a spoofer 02:..:66 on the LAN. */
+#define CLIENT "192.0.2.10"
+#define CLIENT_MAC "02:00:00:00:00:10"
+#define RESOLVER "198.51.100.53"
+#define GW_MAC "02:00:00:00:00:01"
+#define EVIL_MAC "02:00:00:00:00:66"
+
+struct ans {
+	const char *type; /* "A", "AAAA", "CNAME" */
+	const char *data;
+	uint32_t ttl;
+};
+
+static void meta(struct ev_meta *m, uint64_t ts, const char *src, uint16_t sport, const char *dst,
+		 uint16_t dport, const char *src_mac, uint8_t ttl)
+{
+	memset(m, 0, sizeof(*m));
+	m->ts_us = ts;
+	m->has_eth = true;
+	assert_int_equal(util_mac_parse(src_mac, m->src_mac), 0);
+	assert_int_equal(util_mac_parse(CLIENT_MAC, m->dst_mac), 0);
+	assert_int_equal(util_addr_parse(src, &m->src), 0);
+	assert_int_equal(util_addr_parse(dst, &m->dst), 0);
+	m->sport = sport;
+	m->dport = dport;
+	m->proto = 17;
+	m->ip_ttl = ttl;
+	m->community_id = "";
+}
+
+static void msg(uint16_t id, bool qr, const char *name, uint16_t qtype, const struct ans *an,
+		size_t nan)
+{
+	struct dns_msg *d = &MSG;
+	dec_dns_clear(d);
+	d->id = id;
+	d->qr = qr;
+	d->flags = (uint16_t)((qr ? DNS_F_QR | DNS_F_RA : 0) | DNS_F_RD);
+	d->stage = DNS_STAGE_DONE;
+	d->qdcount = 1;
+	d->nq = 1;
+	d->q[0].name = dec_dns_put(d, name, strlen(name));
+	d->q[0].hash = dec_dns_name_hash(name, strlen(name));
+	d->q[0].type = qtype;
+	d->q[0].klass = DNS_C_IN;
+	for (size_t i = 0; i < nan; i++) {
+		struct dns_rr *rr = &d->rr[d->nrr++];
+		memset(rr, 0, sizeof(*rr));
+		rr->section = DNS_SEC_AN;
+		rr->klass = DNS_C_IN;
+		rr->ttl = an[i].ttl;
+		rr->name = d->q[0].name;
+		rr->name_hash = d->q[0].hash;
+		rr->type = strcmp(an[i].type, "A") == 0 ? DNS_T_A
+			   : strcmp(an[i].type, "AAAA") == 0 ? DNS_T_AAAA : DNS_T_CNAME;
+		rr->data = dec_dns_put(d, an[i].data, strlen(an[i].data));
+		rr->data_hash = dec_dns_name_hash(an[i].data, strlen(an[i].data)) ^ rr->type;
+		if (rr->type != DNS_T_CNAME)
+			assert_int_equal(util_addr_parse(an[i].data, &rr->addr), 0);
+		d->nan++;
+	}
+	d->ancount = d->nan;
+}
+
+static void send(struct fx *f, const struct ev_meta *m)
+{
+	struct dns_ev ev = { *m, &MSG };
+	det_dispatch_dns(f->reg, &ev, f->ap);
+}
+
+/* CLIENT:cport asks RESOLVER for name at ts. */
+static void query(struct fx *f, uint64_t ts, uint16_t cport, uint16_t id, const char *name)
+{
+	struct ev_meta m;
+	msg(id, false, name, DNS_T_A, NULL, 0);
+	meta(&m, ts, CLIENT, cport, RESOLVER, 53, CLIENT_MAC, 64);
+	send(f, &m);
+}
+
+/* An answer from src (IP, MAC, TTL) to CLIENT:cport. */
+static void answer_from(struct fx *f, uint64_t ts, const char *src, const char *mac, uint8_t ttl,
+			uint16_t cport, uint16_t id, const char *name, const struct ans *an, size_t n)
+{
+	struct ev_meta m;
+	msg(id, true, name, DNS_T_A, an, n);
+	meta(&m, ts, src, 53, CLIENT, cport, mac, ttl);
+	send(f, &m);
+}
+
+static void answer(struct fx *f, uint64_t ts, uint16_t cport, uint16_t id, const char *name,
+		   const struct ans *an, size_t n)
+{
+	answer_from(f, ts, RESOLVER, GW_MAC, 57, cport, id, name, an, n);
+}
+
+static void tick(struct fx *f, uint64_t ts)
+{
+	det_dispatch_tick(f->reg, ts, f->ap);
+}
+
+/* A few ordinary lookups that make a baseline: the client uses RESOLVER, whose answers
+ * come from the gateway MAC with IP TTL 57. */
+static void baseline(struct fx *f, uint64_t ts, int n)
+{
+	static const struct ans a = { "A", "93.184.215.14", 300 };
+	for (int i = 0; i < n; i++) {
+		query(f, ts + (uint64_t)i * SEC, (uint16_t)(40000 + i), (uint16_t)(0x1000 + i), "www.iana.org");
+		answer(f, ts + (uint64_t)i * SEC + 20 * MS, (uint16_t)(40000 + i), (uint16_t)(0x1000 + i),
+		       "www.iana.org", &a, 1);
+	}
+}
+
+/* ------------------------------------------------------------------ tests */
+
+static void test_clean_lookups_silent(void **state)
+{
+	struct fx *f = *state;
+	baseline(f, T0, 10);
+	/* A byte-identical duplicate of an answer (zeek's dns-two-responses) is no race. */
+	static const struct ans a = { "A", "93.184.215.14", 300 };
+	query(f, T0 + 20 * SEC, 41000, 0x7777, "www.iana.org");
+	answer(f, T0 + 20 * SEC + 10 * MS, 41000, 0x7777, "www.iana.org", &a, 1);
+	answer(f, T0 + 20 * SEC + 11 * MS, 41000, 0x7777, "www.iana.org", &a, 1);
+	json_t *arr = alerts(f);
+	EXPECT(arr, "dns.answer_race", 0);
+	if (json_array_size(arr)) {
+		dump(arr);
+		fail_msg("benign lookups raised alerts");
+	}
+	json_decref(arr);
+}
+
+static void test_race(void **state)
+{
+	struct fx *f = *state;
+	baseline(f, T0, 5);
+	/* waytoalpit's capture: a forged 127.0.1.1 from the LAN wins the race, the real
+	 * answer (CNAME + A) follows from the gateway. */
+	static const struct ans forged = { "A", "127.0.1.1", 60 };
+	static const struct ans real[] = { { "CNAME", "star-mini.c10r.facebook.com", 300 },
+					   { "A", "31.13.66.36", 60 } };
+	query(f, T0 + 10 * SEC, 54480, 0x1e8a, "www.facebook.com");
+	answer_from(f, T0 + 10 * SEC + 2 * MS, RESOLVER, EVIL_MAC, 64, 54480, 0x1e8a, "www.facebook.com",
+		    &forged, 1);
+	answer(f, T0 + 10 * SEC + 30 * MS, 54480, 0x1e8a, "www.facebook.com", real, 2);
+	json_t *arr = alerts(f);
+	EXPECT(arr, "dns.answer_race", 1);
+	json_t *a = first(arr, "dns.answer_race");
+	assert_int_equal(sev(a), 8);
+	assert_true(json_is_true(evd(a, "different_macs")));
+	assert_true(json_is_true(evd(a, "different_ip_ttls")));
+	json_t *answers = evd(a, "answers");
+	assert_int_equal(json_array_size(answers), 2);
+	json_t *a0 = json_array_get(answers, 0), *a1 = json_array_get(answers, 1);
+	assert_string_equal(json_string_value(json_object_get(a0, "src_mac")), EVIL_MAC);
+	assert_int_equal(json_integer_value(json_object_get(a0, "ip_ttl")), 64);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(a0, "records"), 0)),
+			    "www.facebook.com 60 A 127.0.1.1");
+	assert_string_equal(json_string_value(json_object_get(a1, "src_mac")), GW_MAC);
+	assert_int_equal(json_integer_value(json_object_get(a1, "ip_ttl")), 57);
+	assert_int_equal(json_array_size(json_object_get(a1, "records")), 2);
+	assert_string_equal(json_string_value(json_object_get(evd(a, "query"), "name")),
+			    "www.facebook.com");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(a, "destination"), "ip")), CLIENT);
+	json_t *tid = json_object_get(json_object_get(json_object_get(a, "threat"), "technique"), "id");
+	assert_string_equal(json_string_value(json_array_get(tid, 0)), "T1557");
+	/* The forged answer also came from a MAC and at a TTL the resolver never used, and
+	 * put a public name on loopback. */
+	EXPECT(arr, "dns.unexpected_resolver", 1);
+	EXPECT(arr, "dns.ttl_anomaly", 1);
+	EXPECT(arr, "dns.private_answer", 1);
+	json_decref(arr);
+}
+
+/* Same records in another order with other TTLs (a resolver's cache counting down,
+ * round-robin order): no race. Answers to the same ID from two resolvers are two
+ * transactions (arkime's dns-udp, CDN rotation): no race either. */
+static void test_race_negatives(void **state)
+{
+	struct fx *f = *state;
+	static const struct ans a1[] = { { "A", "192.30.252.128", 60 }, { "A", "192.30.252.129", 60 } };
+	static const struct ans a2[] = { { "A", "192.30.252.129", 12 }, { "A", "192.30.252.128", 12 } };
+	static const struct ans a3[] = { { "A", "192.30.252.130", 60 } };
+	query(f, T0, 62563, 0xe039, "www.github.com");
+	answer(f, T0 + 10 * MS, 62563, 0xe039, "www.github.com", a1, 2);
+	answer(f, T0 + 20 * MS, 62563, 0xe039, "www.github.com", a2, 2);
+	/* Same ID to a second resolver from another port, different answer. */
+	struct ev_meta m;
+	msg(0xe039, false, "www.github.com", DNS_T_A, NULL, 0);
+	meta(&m, T0 + 30 * MS, CLIENT, 62416, "203.0.113.53", 53, CLIENT_MAC, 64);
+	send(f, &m);
+	answer_from(f, T0 + 40 * MS, "203.0.113.53", GW_MAC, 57, 62416, 0xe039, "www.github.com", a3, 1);
+	json_t *arr = alerts(f);
+	EXPECT(arr, "dns.answer_race", 0);
+	EXPECT(arr, "dns.unsolicited_answer", 0);
+	json_decref(arr);
+}
+
+/* suricata-verify dns-udp-unsolicited-response: an answer with ID 0x9941 reaches the
+ * port that waits for 0x99ab, then the right answer comes. */
+static void test_txid_mismatch(void **state)
+{
+	struct fx *f = *state;
+	static const struct ans a = { "A", "52.85.112.21", 60 };
+	query(f, T0, 53679, 0x99ab, "client-cf.dropbox.com");
+	answer(f, T0 + 5 * MS, 53679, 0x9941, "client-cf.dropbox.com", &a, 1);
+	answer(f, T0 + 9 * MS, 53679, 0x99ab, "client-cf.dropbox.com", &a, 1);
+	json_t *arr = alerts(f);
+	EXPECT(arr, "dns.unsolicited_answer", 1);
+	json_t *u = first(arr, "dns.unsolicited_answer");
+	assert_string_equal(json_string_value(evd(u, "reason")), "txid_mismatch");
+	assert_int_equal(sev(u), 6);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(evd(u, "pending"), 0), "id")), 0x99ab);
+	EXPECT(arr, "dns.answer_race", 0);
+	json_decref(arr);
+	/* Right ID, wrong question. */
+	query(f, T0 + SEC, 53680, 0x1111, "a.example.net");
+	answer(f, T0 + SEC + 5 * MS, 53680, 0x1111, "b.example.net", &a, 1);
+	arr = alerts(f);
+	EXPECT(arr, "dns.unsolicited_answer", 1);
+	assert_string_equal(json_string_value(evd(first(arr, "dns.unsolicited_answer"), "reason")),
+			    "question_mismatch");
+	json_decref(arr);
+}
+
+/* An answer with no query at all: reported only when it cannot be an artefact of the
+ * capture. */
+static void test_no_query(void **state)
+{
+	struct fx *f = *state;
+	static const struct ans a = { "A", "93.184.215.14", 60 };
+	/* In the first seconds: the query may predate the capture. */
+	answer(f, T0, 5555, 0x0101, "www.iana.org", &a, 1);
+	/* A client whose queries we never see (one-way SPAN). */
+	answer(f, T0 + 20 * SEC, 5555, 0x0102, "www.iana.org", &a, 1);
+	json_t *arr = alerts(f);
+	EXPECT(arr, "dns.unsolicited_answer", 0);
+	json_decref(arr);
+	/* The client is seen querying; a late answer to an expired query is not reported. */
+	query(f, T0 + 30 * SEC, 5556, 0x0201, "www.iana.org");
+	tick(f, T0 + 45 * SEC);
+	answer(f, T0 + 45 * SEC, 5556, 0x0201, "www.iana.org", &a, 1);
+	arr = alerts(f);
+	EXPECT(arr, "dns.unsolicited_answer", 0);
+	json_decref(arr);
+	/* But an answer to a port that never asked is. */
+	answer(f, T0 + 46 * SEC, 5557, 0x0301, "www.iana.org", &a, 1);
+	arr = alerts(f);
+	EXPECT(arr, "dns.unsolicited_answer", 1);
+	json_t *u = first(arr, "dns.unsolicited_answer");
+	assert_string_equal(json_string_value(evd(u, "reason")), "no_query");
+	assert_int_equal(sev(u), 3);
+	json_decref(arr);
+}
+
+/* Kaminsky: answers with guessed IDs sprayed at the port of a pending query. */
+static void test_txid_flood(void **state)
+{
+	struct fx *f = *state;
+	static const struct ans a = { "A", "203.0.113.66", 86400 };
+	query(f, T0, 33333, 0x4242, "x1.victim.example.net");
+	for (int i = 0; i < 200; i++)
+		answer_from(f, T0 + 1 * MS + (uint64_t)i * 10, RESOLVER, EVIL_MAC, 64, 33333,
+			    (uint16_t)(i * 7 + 1), "x1.victim.example.net", &a, 1);
+	json_t *arr = alerts(f);
+	EXPECT(arr, "dns.txid_flood", 1);
+	json_t *t = first(arr, "dns.txid_flood");
+	assert_int_equal(sev(t), 8);
+	assert_int_equal(json_integer_value(evd(t, "answers_in_window")), 20);
+	assert_int_equal(json_integer_value(json_array_get(evd(t, "client_ports"), 0)), 33333);
+	assert_string_equal(json_string_value(json_array_get(evd(t, "src_macs"), 0)), EVIL_MAC);
+	/* Below the threshold the guesses are single unsolicited answers (one key). */
+	EXPECT(arr, "dns.unsolicited_answer", 1);
+	json_decref(arr);
+	/* A handful of mismatches is no flood. */
+	reopen(f, NULL, NULL, 0);
+	query(f, T0, 33334, 0x4243, "x2.victim.example.net");
+	for (int i = 0; i < 5; i++)
+		answer(f, T0 + 1 * MS + (uint64_t)i, 33334, (uint16_t)(i + 1), "x2.victim.example.net", &a, 1);
+	arr = alerts(f);
+	EXPECT(arr, "dns.txid_flood", 0);
+	json_decref(arr);
+}
+
+static void test_ttl_anomaly(void **state)
+{
+	struct fx *f = *state;
+	baseline(f, T0, 5); /* TTL 57 */
+	static const struct ans a = { "A", "93.184.215.14", 300 };
+	/* Within the tolerance (a route one hop longer): silent. */
+	query(f, T0 + 10 * SEC, 42000, 0x2000, "www.iana.org");
+	answer_from(f, T0 + 10 * SEC + 5 * MS, RESOLVER, GW_MAC, 56, 42000, 0x2000, "www.iana.org", &a, 1);
+	json_t *arr = alerts(f);
+	EXPECT(arr, "dns.ttl_anomaly", 0);
+	json_decref(arr);
+	/* A spoofer 6 hops closer, through the same gateway MAC. */
+	query(f, T0 + 11 * SEC, 42001, 0x2001, "www.iana.org");
+	answer_from(f, T0 + 11 * SEC + 5 * MS, RESOLVER, GW_MAC, 63, 42001, 0x2001, "www.iana.org", &a, 1);
+	arr = alerts(f);
+	EXPECT(arr, "dns.ttl_anomaly", 1);
+	json_t *t = first(arr, "dns.ttl_anomaly");
+	assert_int_equal(json_integer_value(evd(t, "ip_ttl")), 63);
+	assert_int_equal(json_integer_value(json_array_get(evd(t, "baseline_ttls"), 0)), 57);
+	assert_true(json_is_true(evd(t, "closer_than_baseline")));
+	assert_int_equal(sev(t), 6);
+	EXPECT(arr, "dns.unexpected_resolver", 0);
+	json_decref(arr);
+}
+
+/* A path change: after DNS_ADOPT_RUN (64) answers at the new TTL it is the baseline. */
+static void test_ttl_adopted(void **state)
+{
+	struct fx *f = *state;
+	baseline(f, T0, 5);
+	static const struct ans a = { "A", "93.184.215.14", 300 };
+	for (int i = 0; i < 70; i++) {
+		query(f, T0 + 10 * SEC + (uint64_t)i * SEC, (uint16_t)(43000 + i), (uint16_t)(0x3000 + i), "www.iana.org");
+		answer_from(f, T0 + 10 * SEC + (uint64_t)i * SEC + MS, RESOLVER, GW_MAC, 50,
+			    (uint16_t)(43000 + i), (uint16_t)(0x3000 + i), "www.iana.org", &a, 1);
+	}
+	json_t *arr = alerts(f);
+	EXPECT(arr, "dns.ttl_anomaly", 1); /* one key; repeats aggregate */
+	json_decref(arr);
+	query(f, T0 + 400 * SEC, 44000, 0x4000, "www.iana.org");
+	answer_from(f, T0 + 400 * SEC + MS, RESOLVER, GW_MAC, 50, 44000, 0x4000, "www.iana.org", &a, 1);
+	arr = alerts(f);
+	EXPECT(arr, "dns.ttl_anomaly", 0);
+	json_decref(arr);
+}
+
+static void test_unknown_mac(void **state)
+{
+	struct fx *f = *state;
+	baseline(f, T0, 3);
+	static const struct ans a = { "A", "93.184.215.14", 300 };
+	query(f, T0 + 10 * SEC, 45000, 0x5000, "www.iana.org");
+	answer_from(f, T0 + 10 * SEC + MS, RESOLVER, EVIL_MAC, 57, 45000, 0x5000, "www.iana.org", &a, 1);
+	json_t *arr = alerts(f);
+	EXPECT(arr, "dns.unexpected_resolver", 1);
+	json_t *u = first(arr, "dns.unexpected_resolver");
+	assert_string_equal(json_string_value(evd(u, "reason")), "unknown_mac");
+	assert_string_equal(json_string_value(evd(u, "new_mac")), EVIL_MAC);
+	assert_string_equal(json_string_value(json_array_get(evd(u, "known_macs"), 0)), GW_MAC);
+	assert_int_equal(sev(u), 7);
+	json_decref(arr);
+	/* A MAC allowed by configuration (the standby router) is not reported. */
+	reopen(f, "detectors:\n  dns:\n    resolver_macs: [\"" EVIL_MAC "\"]\n", NULL, 0);
+	baseline(f, T0, 3);
+	query(f, T0 + 10 * SEC, 45000, 0x5000, "www.iana.org");
+	answer_from(f, T0 + 10 * SEC + MS, RESOLVER, EVIL_MAC, 57, 45000, 0x5000, "www.iana.org", &a, 1);
+	arr = alerts(f);
+	EXPECT(arr, "dns.unexpected_resolver", 0);
+	json_decref(arr);
+}
+
+static void test_resolver_policy(void **state)
+{
+	struct fx *f = *state;
+	static const struct ans a = { "A", "93.184.215.14", 300 };
+	reopen(f, "detectors:\n  dns:\n    resolvers: [192.0.2.53, \"2001:db8::53\"]\n", NULL, 0);
+	baseline(f, T0, 2); /* RESOLVER is not in the list */
+	json_t *arr = alerts(f);
+	EXPECT(arr, "dns.unexpected_resolver", 1);
+	json_t *u = first(arr, "dns.unexpected_resolver");
+	assert_string_equal(json_string_value(evd(u, "reason")), "not_allowed");
+	assert_int_equal(sev(u), 6);
+	json_decref(arr);
+	/* A recursive resolver's own iterative queries (RD clear) are not judged. */
+	struct ev_meta m;
+	msg(0x6100, false, "www.iana.org", DNS_T_A, NULL, 0);
+	MSG.flags &= (uint16_t)~DNS_F_RD;
+	meta(&m, T0 + 5 * SEC, CLIENT, 46100, "203.0.113.99", 53, CLIENT_MAC, 64);
+	send(f, &m);
+	answer_from(f, T0 + 5 * SEC + MS, "203.0.113.99", GW_MAC, 57, 46100, 0x6100, "www.iana.org", &a, 1);
+	arr = alerts(f);
+	EXPECT(arr, "dns.unexpected_resolver", 0);
+	json_decref(arr);
+
+	/* Without a list: a resolver new for a client with a baseline is reported (low),
+	 * except in the cold-start learning window and for non-recursive traffic. */
+	reopen(f, NULL, NULL, 0);
+	baseline(f, T0, 2);
+	msg(0x6000, false, "www.iana.org", DNS_T_A, NULL, 0);
+	meta(&m, T0 + 10 * SEC, CLIENT, 46000, "203.0.113.99", 53, CLIENT_MAC, 64);
+	send(f, &m);
+	answer_from(f, T0 + 10 * SEC + MS, "203.0.113.99", GW_MAC, 57, 46000, 0x6000, "www.iana.org", &a, 1);
+	arr = alerts(f);
+	EXPECT(arr, "dns.unexpected_resolver", 1);
+	u = first(arr, "dns.unexpected_resolver");
+	assert_string_equal(json_string_value(evd(u, "reason")), "new_resolver");
+	assert_int_equal(sev(u), 3);
+	assert_string_equal(json_string_value(json_array_get(evd(u, "known_resolvers"), 0)), RESOLVER);
+	json_decref(arr);
+
+	reopen(f, NULL, NULL, 3600);
+	baseline(f, T0, 2);
+	msg(0x6000, false, "www.iana.org", DNS_T_A, NULL, 0);
+	meta(&m, T0 + 10 * SEC, CLIENT, 46000, "203.0.113.99", 53, CLIENT_MAC, 64);
+	send(f, &m);
+	answer_from(f, T0 + 10 * SEC + MS, "203.0.113.99", GW_MAC, 57, 46000, 0x6000, "www.iana.org", &a, 1);
+	arr = alerts(f);
+	EXPECT(arr, "dns.unexpected_resolver", 0);
+	json_decref(arr);
+}
+
+static void test_private_answer(void **state)
+{
+	struct fx *f = *state;
+	static const struct ans priv = { "A", "10.1.2.3", 60 };
+	static const struct ans lo = { "A", "127.0.0.2", 60 };
+	static const struct ans zero = { "A", "0.0.0.0", 60 };
+	static const struct ans ll = { "AAAA", "fe80::1", 60 };
+	struct {
+		const char *name;
+		const struct ans *a;
+		int expect;
+	} cases[] = {
+		{ "www.wikipedia.org", &priv, 1 },        /* rebinding / hijack */
+		{ "ipv6.wikipedia.org", &ll, 1 },         /* link-local */
+		{ "fileserver", &priv, 0 },               /* single label */
+		{ "nas.local", &priv, 0 },                /* mDNS domain */
+		{ "printer.corp.example.net", &priv, 0 }, /* configured split horizon */
+		{ "ads.tracker.net", &zero, 0 },          /* a blocking resolver's 0.0.0.0 */
+		{ "2.0.0.127.zen.dnsbl.net", &lo, 0 },    /* DNS blocklist answer */
+		{ "login.bank.com", &lo, 1 },             /* loopback for a public name */
+	};
+	reopen(f, "detectors:\n  dns:\n    private_domains: [\"corp.example.net\"]\n", NULL, 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		query(f, T0 + i * SEC, (uint16_t)(47000 + i), (uint16_t)(0x7000 + i), cases[i].name);
+		answer(f, T0 + i * SEC + MS, (uint16_t)(47000 + i), (uint16_t)(0x7000 + i), cases[i].name,
+		       cases[i].a, 1);
+		json_t *arr = alerts(f);
+		if (count(arr, "dns.private_answer") != (size_t)cases[i].expect) {
+			dump(arr);
+			fail_msg("%s: expected %d private_answer", cases[i].name, cases[i].expect);
+		}
+		json_t *p = first(arr, "dns.private_answer");
+		if (p && i == 0) {
+			assert_string_equal(json_string_value(evd(p, "category")), "private");
+			assert_int_equal(sev(p), 6);
+		}
+		if (p && i == 7) {
+			assert_string_equal(json_string_value(evd(p, "category")), "loopback");
+			assert_int_equal(sev(p), 5);
+		}
+		json_decref(arr);
+	}
+}
+
+static void asn_round(struct fx *f, uint64_t t, uint16_t n, const char *name, const char *addr)
+{
+	struct ans a = { "A", addr, 60 };
+	query(f, T0 + t * SEC, (uint16_t)(48000 + n), (uint16_t)(0x8000 + n), name);
+	answer(f, T0 + t * SEC + MS, (uint16_t)(48000 + n), (uint16_t)(0x8000 + n), name, &a, 1);
+}
+
+static void test_asn_shift(void **state)
+{
+	struct fx *f = *state;
+	if (access(mmdb("GeoLite2-ASN-Test.mmdb"), R_OK) != 0)
+		skip();
+	char yaml[8192];
+	snprintf(yaml, sizeof(yaml), "geoip:\n  asn_db: %s\n  country_db: %s\n",
+		 mmdb("GeoLite2-ASN-Test.mmdb"), mmdb("GeoLite2-Country-Test.mmdb"));
+	reopen(f, yaml, NULL, 0);
+	/* MaxMind test data: 216.160.83.56 is AS209 in US, 89.160.20.112 AS29518 in SE. */
+	asn_round(f, 0, 0, "shop.example-bank.com", "216.160.83.56");
+	asn_round(f, 1, 1, "shop.example-bank.com", "216.160.83.56");
+	json_t *arr = alerts(f);
+	EXPECT(arr, "dns.asn_shift", 0);
+	json_decref(arr);
+	asn_round(f, 2, 2, "shop.example-bank.com", "89.160.20.112");
+	arr = alerts(f);
+	EXPECT(arr, "dns.asn_shift", 1);
+	json_t *s = first(arr, "dns.asn_shift");
+	assert_int_equal(sev(s), 5);
+	json_t *nw = json_array_get(evd(s, "new"), 0);
+	assert_int_equal(json_integer_value(json_object_get(nw, "asn")), 29518);
+	assert_string_equal(json_string_value(json_object_get(nw, "country")), "SE");
+	json_t *h = evd(s, "history");
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(h, "asns"), 0)), 209);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(h, "countries"), 0)), "US");
+	assert_non_null(strstr(json_string_value(evd(s, "geo")), "GeoLite2-ASN"));
+	json_decref(arr);
+	/* Back to a network the name has used: silent. */
+	asn_round(f, 3, 3, "shop.example-bank.com", "216.160.83.56");
+	arr = alerts(f);
+	EXPECT(arr, "dns.asn_shift", 0);
+	json_decref(arr);
+}
+
+/* Without a database the history is by network prefix, low severity, and says so. */
+static void test_asn_shift_without_db(void **state)
+{
+	struct fx *f = *state;
+	asn_round(f, 0, 0, "cdn.example-shop.com", "93.184.215.14");
+	asn_round(f, 1, 1, "cdn.example-shop.com", "93.184.215.15");
+	asn_round(f, 2, 2, "cdn.example-shop.com", "151.101.1.69");
+	json_t *arr = alerts(f);
+	EXPECT(arr, "dns.asn_shift", 1);
+	json_t *s = first(arr, "dns.asn_shift");
+	assert_int_equal(sev(s), 3);
+	assert_non_null(strstr(json_string_value(evd(s, "geo")), "no ASN/country database configured"));
+	json_decref(arr);
+}
+
+/* The transaction table stays at its cap; queries it forgot do not make their late
+ * answers "unsolicited". */
+static void test_bounded(void **state)
+{
+	struct fx *f = *state;
+	static const struct ans a = { "A", "93.184.215.14", 60 };
+	reopen(f, "detectors:\n  dns:\n    max_transactions: 1024\n    startup_grace: 0\n", NULL, 0);
+	char name[64];
+	for (unsigned i = 0; i < 20000; i++) {
+		snprintf(name, sizeof(name), "r%u.victim.example.net", i);
+		query(f, T0 + i * 10, (uint16_t)(1024 + i % 60000), (uint16_t)i, name);
+	}
+	/* The oldest queries were evicted: their answers are late, not unsolicited. */
+	for (unsigned i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "r%u.victim.example.net", i);
+		answer(f, T0 + 20000 * 10 + i, (uint16_t)(1024 + i % 60000), (uint16_t)i, name, &a, 1);
+	}
+	json_t *arr = alerts(f);
+	EXPECT(arr, "dns.unsolicited_answer", 0);
+	json_decref(arr);
+}
+
+static void test_save_load(void **state)
+{
+	struct fx *f = *state;
+	baseline(f, T0, 5);
+	json_t *saved = det_registry_save(f->reg);
+	assert_non_null(json_object_get(saved, "dns"));
+	reopen(f, NULL, saved, 3600); /* warm start: the baseline is known */
+	json_decref(saved);
+	static const struct ans a = { "A", "93.184.215.14", 300 };
+	query(f, T0 + 100 * SEC, 49000, 0x9000, "www.iana.org");
+	answer_from(f, T0 + 100 * SEC + MS, RESOLVER, EVIL_MAC, 64, 49000, 0x9000, "www.iana.org", &a, 1);
+	json_t *arr = alerts(f);
+	EXPECT(arr, "dns.unexpected_resolver", 1);
+	EXPECT(arr, "dns.ttl_anomaly", 1);
+	json_decref(arr);
+	/* A damaged section starts cold and says why, without failing. */
+	json_t *bad = json_pack("{s:{s:i,s:[{s:s}]}}", "dns", "version", 1, "resolvers", "ip", "x");
+	reopen(f, NULL, bad, 0);
+	json_decref(bad);
+}
+
+static void test_config_errors(void **state)
+{
+	struct fx *f = *state;
+	static const struct {
+		const char *yaml, *want;
+	} bad[] = {
+		{ "detectors:\n  dns:\n    resolver: [1.2.3.4]\n", "t.yaml:3: unknown key 'resolver'" },
+		{ "detectors:\n  dns:\n    resolvers: [1.2.3.400]\n", "t.yaml:3: detectors.dns.resolvers: '1.2.3.400'" },
+		{ "detectors:\n  dns:\n    resolver_macs: [02:00]\n", "t.yaml:3: detectors.dns.resolver_macs" },
+		{ "detectors:\n  dns:\n    private_domains: [\".\"]\n", "names no domain" },
+		{ "detectors:\n  dns:\n    max_transactions: 1\n", "t.yaml:3:" },
+		{ "detectors:\n  dns:\n    txid_flood_window: 1y\n", "t.yaml:3:" },
+		{ "geoip:\n  asn_db: /nonexistent.mmdb\n", "t.yaml:2: geoip.asn_db: /nonexistent.mmdb" },
+	};
+	fx_close(f);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char err[512];
+		struct cfg *c = NULL;
+		assert_int_equal(cfg_load_string(bad[i].yaml, strlen(bad[i].yaml), "t.yaml", &c, err, sizeof(err)), 0);
+		struct det_registry *r = det_registry_new(c, sigdir(), err, sizeof(err));
+		if (r)
+			fail_msg("accepted: %s", bad[i].yaml);
+		if (!strstr(err, bad[i].want))
+			fail_msg("error '%s' lacks '%s'", err, bad[i].want);
+		cfg_free(c);
+	}
+	fx_open(f, NULL, NULL, 0);
+}
+
+/* ------------------------------------------------------------------ DNS over TCP */
+
+static size_t wire(uint8_t *b, uint16_t id, bool qr, const char *name, const uint8_t *a4)
+{
+	size_t n = 2;
+	b[n++] = (uint8_t)(id >> 8);
+	b[n++] = (uint8_t)id;
+	b[n++] = qr ? 0x81 : 0x01;
+	b[n++] = qr ? 0x80 : 0x00;
+	static const uint8_t counts[2][8] = { { 0, 1, 0, 0, 0, 0, 0, 0 }, { 0, 1, 0, 1, 0, 0, 0, 0 } };
+	memcpy(&b[n], counts[qr], 8);
+	n += 8;
+	for (const char *p = name; *p;) {
+		const char *e = strchr(p, '.');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		b[n++] = (uint8_t)l;
+		memcpy(&b[n], p, l);
+		n += l;
+		p += l + (e ? 1 : 0);
+	}
+	b[n++] = 0;
+	static const uint8_t q[4] = { 0, 1, 0, 1 };
+	memcpy(&b[n], q, 4);
+	n += 4;
+	if (qr) {
+		static const uint8_t rr[12] = { 0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4 };
+		memcpy(&b[n], rr, 12);
+		n += 12;
+		memcpy(&b[n], a4, 4);
+		n += 4;
+	}
+	b[0] = (uint8_t)((n - 2) >> 8);
+	b[1] = (uint8_t)(n - 2);
+	return n;
+}
+
+static void test_tcp_framing(void **state)
+{
+	struct fx *f = *state;
+	extern const struct app_consumer app_dns_tcp;
+	struct flow fl;
+	memset(&fl, 0, sizeof(fl));
+	fl.key.pa = 40001;
+	fl.key.pb = 53;
+	assert_true(app_dns_tcp.wants(&fl, 53));
+	fl.key.pb = 853;
+	assert_false(app_dns_tcp.wants(&fl, 853));
+	fl.key.pb = 53;
+
+	uint64_t malformed = 0;
+	struct ev_meta m;
+	struct app_ctx ctx = { f->reg, f->ap, &m, &malformed };
+	void *st = NULL;
+	uint8_t q[128], r[512];
+	static const uint8_t ok[4] = { 93, 184, 215, 14 }, bad[4] = { 203, 0, 113, 66 };
+	size_t qn = wire(q, 0x0abc, false, "www.iana.org", NULL);
+	/* The query arrives in two segments: nothing until it is whole. */
+	meta(&m, T0, CLIENT, 40001, RESOLVER, 53, CLIENT_MAC, 64);
+	m.proto = 6;
+	assert_int_equal(app_dns_tcp.on_data(&ctx, &st, &fl, FLOW_DIR_ORIG, q, 5, 0), APP_MORE);
+	assert_int_equal(app_dns_tcp.on_data(&ctx, &st, &fl, FLOW_DIR_ORIG, q, qn, STREAM_F_FIN), APP_MORE);
+	/* Two answers in one segment, with different data: a race, over TCP. */
+	size_t n1 = wire(r, 0x0abc, true, "www.iana.org", ok);
+	size_t n2 = wire(r + n1, 0x0abc, true, "www.iana.org", bad);
+	meta(&m, T0 + 10 * MS, RESOLVER, 53, CLIENT, 40001, GW_MAC, 57);
+	m.proto = 6;
+	assert_int_equal(app_dns_tcp.on_data(&ctx, &st, &fl, FLOW_DIR_REPLY, r, n1 + n2, STREAM_F_FIN), APP_DONE);
+	app_dns_tcp.free_state(st);
+	assert_int_equal(malformed, 0);
+	json_t *arr = alerts(f);
+	EXPECT(arr, "dns.answer_race", 1);
+	assert_string_equal(json_string_value(json_object_get(evd(first(arr, "dns.answer_race"), "query"), "transport")), "tcp");
+	json_decref(arr);
+
+	/* A length below a DNS header: not DNS, the direction stops. */
+	st = NULL;
+	static const uint8_t junk[] = { 0x00, 0x03, 'a', 'b', 'c' };
+	assert_int_equal(app_dns_tcp.on_data(&ctx, &st, &fl, FLOW_DIR_ORIG, junk, sizeof(junk), 0), APP_MORE);
+	assert_int_equal(malformed, 1);
+	assert_int_equal(app_dns_tcp.on_data(&ctx, &st, &fl, FLOW_DIR_REPLY, junk, 0, STREAM_F_GAP), APP_DONE);
+	app_dns_tcp.free_state(st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_clean_lookups_silent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_race, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_race_negatives, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_txid_mismatch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_query, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_txid_flood, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ttl_anomaly, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ttl_adopted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_mac, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resolver_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_private_answer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_asn_shift, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_asn_shift_without_db, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_save_load, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_framing, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
