@@ -1,0 +1,330 @@
+#!/bin/sh
+# tests/bench/bench.sh - `make bench`: onpath's throughput against the bare libpcap
+# read loop, and its memory on a SYN flood. Run from the build directory.
+#
+# 1. Throughput: builds pcap_floor (tests/bench/pcap_floor.c), gets a trace of >= 1M
+#    packets, then runs, alternating, `pcap_floor TRACE` and
+#    `onpath -r TRACE -o jsonl:/dev/null --stats-json` ROUNDS times and compares the
+#    medians of their wall times: floor_time / onpath_time, target >= 0.85.
+# 2. Memory: 1,000,000 SYNs from distinct sources (gen_synflood), peak RSS of onpath
+#    on them, target <= 256 MiB: the flow table must evict, not grow.
+# 3. With BENCH_CALLGRIND=1 and valgrind installed: instructions per packet of both
+#    on a 200k-packet slice (gen_frames mixed 200000), target ratio <= 1.5. Wall
+#    times on a shared 2-core VM are noisy; instruction counts repeat exactly.
+#
+# Environment:
+#   ONPATH               the sensor (default ./onpath)
+#   ONPATH_BENCH_TRACE   use this capture instead of generating one
+#   BENCH_TRACE=shared   build the trace with ../shared/bench/make-bench-trace.sh (real
+#                        nginx/unbound/curl traffic, ~45 s, root and namespaces needed)
+#   BENCH_PACKETS        packets in the generated trace (default 1200000)
+#   ROUNDS               timed rounds of each program (default 5)
+#   BENCH_CALLGRIND=1    also measure instructions per packet
+#   BENCH_STRICT=1       exit 1 when a target is missed (default: report, exit 0)
+#   CC                   compiler for pcap_floor (default cc)
+# Generated files are cached in ./bench-data/ (never in the source tree); a trace is
+# rebuilt when its generator is newer. The summary is also left in
+# bench-data/summary.txt.
+set -eu
+
+builddir=$(pwd)
+srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+ONPATH=${ONPATH:-$builddir/onpath}
+GEN_FRAMES=$builddir/tests/gen/gen_frames
+GEN_SYNFLOOD=$builddir/tests/gen/gen_synflood
+ROUNDS=${ROUNDS:-5}
+BENCH_PACKETS=${BENCH_PACKETS:-1200000}
+SYN_PACKETS=1000000
+SLICE_PACKETS=200000
+TARGET_RATIO=0.85
+TARGET_RSS_KIB=262144
+TARGET_INSN_RATIO=1.5
+data=$builddir/bench-data
+
+say() { printf '%s\n' "$*"; }
+die() {
+	printf 'bench: %s\n' "$*" >&2
+	exit 1
+}
+
+# ------------------------------------------------------------------ checks
+[ -x "$ONPATH" ] || die "onpath not found at $ONPATH (run 'make onpath' or set ONPATH)"
+if [ ! -x "$GEN_FRAMES" ] || [ ! -x "$GEN_SYNFLOOD" ]; then
+	die "generators not built: make tests/gen/gen_frames tests/gen/gen_synflood"
+fi
+case $ROUNDS in '' | *[!0-9]* | 0) die "ROUNDS must be a positive number, not '$ROUNDS'" ;; esac
+now_ns() { date +%s%N; }
+case $(now_ns) in *[!0-9]*) die "needs GNU date (date +%s%N)" ;; esac
+mkdir -p "$data"
+
+# ------------------------------------------------------------------ helpers
+median() { # numbers, one per line, on stdin
+	sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1;
+		if (NR % 2) print v[(NR + 1) / 2]; else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# kv KEY < "key=value ..." line (pcap_floor output)
+kv() { sed -n "s/.*\\<$1=\\([^ ]*\\).*/\\1/p"; }
+
+# The --stats-json object is the last line of stderr that starts with '{'.
+stats_line() { grep '^[[:space:]]*{' "$1" | tail -n 1; }
+
+# json_num FILE KEY: a top-level number from the stats object.
+json_num() {
+	stats_line "$1" | if command -v python3 >/dev/null 2>&1; then
+		python3 -c 'import json,sys
+try:
+    v = json.loads(sys.stdin.read()).get(sys.argv[1])
+except ValueError:
+    v = None
+print(v if isinstance(v, (int, float)) else "")' "$2"
+	else
+		sed -n "s/.*\"$2\"[[:space:]]*:[[:space:]]*\\([0-9.][0-9.]*\\).*/\\1/p" | head -n 1
+	fi
+}
+
+# json_obj FILE KEY: a top-level member as compact JSON text ("{}" when absent).
+json_obj() {
+	if command -v python3 >/dev/null 2>&1; then
+		stats_line "$1" | python3 -c 'import json,sys
+try:
+    v = json.loads(sys.stdin.read()).get(sys.argv[1], {})
+except ValueError:
+    v = "?"
+print(json.dumps(v, separators=(",", ":"), sort_keys=True))' "$2"
+	else
+		stats_line "$1" | sed -n "s/.*\"$2\"[[:space:]]*:[[:space:]]*\\({[^}]*}\\).*/\\1/p"
+	fi
+}
+
+# timed OUT ERR CMD...: runs CMD with stdout to OUT, stderr to ERR; prints
+# "wall_ns cpu_ns" (CPU = user + system of CMD) and returns CMD's status. python3 gives
+# both exactly; without it, GNU date gives the wall time and CPU is reported as 0.
+if command -v python3 >/dev/null 2>&1; then
+	timed() {
+		python3 -c 'import resource, subprocess, sys, time
+out, err, cmd = sys.argv[1], sys.argv[2], sys.argv[3:]
+with open(out, "wb") as o, open(err, "wb") as e:
+    t0 = time.monotonic_ns()
+    rc = subprocess.call(cmd, stdin=subprocess.DEVNULL, stdout=o, stderr=e)
+    t1 = time.monotonic_ns()
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(t1 - t0, int((ru.ru_utime + ru.ru_stime) * 1e9))
+sys.exit(rc if rc >= 0 else 128 - rc)' "$@"
+	}
+else
+	timed() {
+		_o=$1 _e=$2
+		shift 2
+		_t0=$(now_ns)
+		_rc=0
+		"$@" >"$_o" 2>"$_e" || _rc=$?
+		echo "$(($(now_ns) - _t0)) 0"
+		return "$_rc"
+	}
+fi
+
+fmt_mpps() { awk -v p="$1" -v ns="$2" 'BEGIN { printf "%.3f", p / (ns / 1e9) / 1e6 }'; }
+fmt_s() { awk -v ns="$1" 'BEGIN { printf "%.3f", ns / 1e9 }'; }
+
+# run_onpath TRACE ERRFILE: onpath offline, alerts discarded; prints "wall_ns cpu_ns";
+# exits the bench on failure.
+run_onpath() {
+	_rc=0
+	timed /dev/null "$2" "$ONPATH" -r "$1" -o jsonl:/dev/null --stats-json || _rc=$?
+	if [ "$_rc" -ne 0 ]; then
+		tail -n 20 "$2" >&2
+		die "onpath -r $1 failed with status $_rc"
+	fi
+}
+
+# newer A B: A is newer than B, or B is missing (test -nt is not POSIX).
+newer() { [ ! -e "$2" ] || [ -n "$(find "$1" -newer "$2" 2>/dev/null)" ]; }
+
+# ------------------------------------------------------------------ pcap_floor
+FLOOR=$data/pcap_floor
+if newer "$srcdir/tests/bench/pcap_floor.c" "$FLOOR"; then
+	pcap_flags=$(pkg-config --cflags --libs libpcap 2>/dev/null || echo -lpcap)
+	# shellcheck disable=SC2086
+	${CC:-cc} -O2 -I"$builddir" -o "$FLOOR" "$srcdir/tests/bench/pcap_floor.c" $pcap_flags ||
+		die "cannot build pcap_floor"
+fi
+
+# ------------------------------------------------------------------ the trace
+shared_script=$srcdir/../shared/bench/make-bench-trace.sh
+shared_usable() {
+	[ -x "$shared_script" ] || return 1
+	[ "$(id -u)" = 0 ] || return 1
+	for t in nginx unbound curl dig arping editcap tcprewrite mergecap tcpdump openssl; do
+		command -v "$t" >/dev/null 2>&1 || return 1
+	done
+}
+
+if [ -n "${ONPATH_BENCH_TRACE:-}" ]; then
+	[ -r "$ONPATH_BENCH_TRACE" ] || die "ONPATH_BENCH_TRACE=$ONPATH_BENCH_TRACE is not readable"
+	TRACE=$ONPATH_BENCH_TRACE
+	trace_desc="ONPATH_BENCH_TRACE"
+elif [ "${BENCH_TRACE:-}" = shared ]; then
+	shared_usable || die "BENCH_TRACE=shared needs root and $shared_script with nginx, unbound, curl, dig, arping, editcap, tcprewrite, mergecap, tcpdump, openssl"
+	TRACE=$data/shared/bench-mixed.pcap
+	if [ ! -s "$TRACE" ]; then
+		say "== building the shared real-traffic trace (about 45 s)"
+		"$shared_script" "$data/shared" >"$data/shared.log" 2>&1 ||
+			die "make-bench-trace.sh failed, see $data/shared.log"
+	fi
+	trace_desc="shared make-bench-trace.sh (real traffic)"
+else
+	TRACE=$data/mixed-$BENCH_PACKETS.pcap
+	if newer "$GEN_FRAMES" "$TRACE"; then
+		say "== generating $TRACE"
+		"$GEN_FRAMES" mixed "$TRACE.tmp" "$BENCH_PACKETS" || die "gen_frames mixed failed"
+		mv "$TRACE.tmp" "$TRACE"
+	fi
+	trace_desc="gen_frames mixed $BENCH_PACKETS (synthetic, deterministic)"
+fi
+
+# ------------------------------------------------------------------ 1. throughput
+# Warm the page cache so the first timed round does not pay for the disk.
+"$FLOOR" "$TRACE" >"$data/floor.out" || die "pcap_floor cannot read $TRACE"
+packets=$(kv packets <"$data/floor.out")
+bytes=$(kv bytes <"$data/floor.out")
+say "== trace: $trace_desc"
+say "   $TRACE: $packets packets, $bytes bytes"
+[ "$packets" -ge 1000000 ] || say "   note: fewer than 1,000,000 packets; figures are less stable"
+
+: >"$data/floor.times"
+: >"$data/onpath.times"
+load=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo "?")
+cpus=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo "?")
+say "== throughput: $ROUNDS rounds, alternating pcap_floor and onpath (load $load on $cpus CPUs)"
+r=1
+while [ "$r" -le "$ROUNDS" ]; do
+	ft=$(timed "$data/floor.out" "$data/floor.err" "$FLOOR" "$TRACE") || die "pcap_floor failed"
+	ot=$(run_onpath "$TRACE" "$data/onpath.err")
+	echo "$ft" >>"$data/floor.times"
+	echo "$ot" >>"$data/onpath.times"
+	say "   round $r: floor $(fmt_s "${ft% *}") s (cpu $(fmt_s "${ft#* }")), onpath $(fmt_s "${ot% *}") s (cpu $(fmt_s "${ot#* }"))"
+	r=$((r + 1))
+done
+floor_ns=$(cut -d' ' -f1 "$data/floor.times" | median)
+onpath_ns=$(cut -d' ' -f1 "$data/onpath.times" | median)
+floor_cpu=$(cut -d' ' -f2 "$data/floor.times" | median)
+onpath_cpu=$(cut -d' ' -f2 "$data/onpath.times" | median)
+onpath_packets=$(json_num "$data/onpath.err" packets)
+mixed_rss=$(json_num "$data/onpath.err" peak_rss_kib)
+mixed_alerts=$(json_obj "$data/onpath.err" alerts)
+[ "$onpath_packets" = "$packets" ] ||
+	say "   warning: onpath counted ${onpath_packets:-?} packets, pcap_floor $packets"
+floor_mpps=$(fmt_mpps "$packets" "$floor_ns")
+onpath_mpps=$(fmt_mpps "$packets" "$onpath_ns")
+ratio=$(awk -v f="$floor_ns" -v o="$onpath_ns" 'BEGIN { printf "%.3f", f / o }')
+ratio_res=$(awk -v r="$ratio" -v t="$TARGET_RATIO" 'BEGIN { print (r >= t) ? "PASS" : "FAIL" }')
+cpu_ratio=$(awk -v f="$floor_cpu" -v o="$onpath_cpu" 'BEGIN { if (o > 0) printf "%.3f", f / o; else print "n/a" }')
+noisy=
+awk -v l="$load" -v c="$cpus" 'BEGIN { exit !(l + 0 >= c + 0 && c + 0 > 0) }' && noisy=yes
+
+# ------------------------------------------------------------------ 2. SYN flood memory
+SYN=$data/synflood-$SYN_PACKETS.pcap
+if newer "$GEN_SYNFLOOD" "$SYN"; then
+	say "== generating $SYN"
+	"$GEN_SYNFLOOD" "$SYN.tmp" "$SYN_PACKETS" || die "gen_synflood failed"
+	mv "$SYN.tmp" "$SYN"
+fi
+say "== memory: onpath on $SYN_PACKETS SYNs from distinct sources"
+time_rss=
+if [ -x /usr/bin/time ] && /usr/bin/time -v true >/dev/null 2>&1; then
+	_rc=0
+	/usr/bin/time -v -o "$data/syn.time" "$ONPATH" -r "$SYN" -o jsonl:/dev/null --stats-json \
+		>/dev/null 2>"$data/syn.err" || _rc=$?
+	[ "$_rc" -eq 0 ] || { tail -n 20 "$data/syn.err" >&2; die "onpath -r $SYN failed with status $_rc"; }
+	time_rss=$(sed -n 's/.*Maximum resident set size (kbytes): *\([0-9]*\).*/\1/p' "$data/syn.time")
+else
+	run_onpath "$SYN" "$data/syn.err" >/dev/null
+fi
+stats_rss=$(json_num "$data/syn.err" peak_rss_kib)
+syn_packets=$(json_num "$data/syn.err" packets)
+syn_alerts=$(json_obj "$data/syn.err" alerts)
+# Judge on the larger of the two readings when both exist.
+rss=$(printf '%s\n%s\n' "${stats_rss:-}" "${time_rss:-}" | grep -E '^[0-9]+' | sort -n | tail -n 1 || true)
+if [ -n "$rss" ]; then
+	rss_res=$(awk -v r="$rss" -v t="$TARGET_RSS_KIB" 'BEGIN { print (r <= t) ? "PASS" : "FAIL" }')
+	rss_mib=$(awk -v r="$rss" 'BEGIN { printf "%.1f", r / 1024 }')
+else
+	rss_res="n/a"
+	rss_mib="?"
+fi
+say "   onpath packets=${syn_packets:-?} peak_rss_kib (stats)=${stats_rss:-n/a} maxrss (time -v)=${time_rss:-n/a} alerts=$syn_alerts"
+
+# ------------------------------------------------------------------ 3. callgrind
+insn_res="not run"
+insn_floor=
+insn_onpath=
+insn_ratio=
+if [ "${BENCH_CALLGRIND:-0}" = 1 ]; then
+	if command -v valgrind >/dev/null 2>&1; then
+		SLICE=$data/mixed-$SLICE_PACKETS.pcap
+		if newer "$GEN_FRAMES" "$SLICE"; then
+			"$GEN_FRAMES" mixed "$SLICE.tmp" "$SLICE_PACKETS" 2>/dev/null || die "gen_frames mixed (slice) failed"
+			mv "$SLICE.tmp" "$SLICE"
+		fi
+		say "== callgrind on $SLICE_PACKETS packets (slow: about a minute)"
+		# Per packet = (run on the slice - run on a tiny capture) / packets, so the
+		# start-up (dynamic linking, seeding, tables) is not charged to packets.
+		TINY=$srcdir/tests/captures/arp-benign.pcap
+		cg() { # NAME FILE CMD...: total instructions of CMD
+			_n=$1 _f=$2
+			shift 2
+			valgrind --tool=callgrind --callgrind-out-file="$data/cg.$_n" "$@" "$_f" \
+				>/dev/null 2>"$data/cg.$_n.log" || die "valgrind $1 failed, see $data/cg.$_n.log"
+			sed -n 's/^\(summary\|totals\): *\([0-9]*\).*/\2/p' "$data/cg.$_n" | head -n 1
+		}
+		tiny_n=$("$FLOOR" "$TINY" | kv packets)
+		per_packet() { # IR_SLICE IR_TINY
+			awk -v a="$1" -v b="$2" -v p="$SLICE_PACKETS" -v q="$tiny_n" \
+				'BEGIN { printf "%.0f", (a - b) / (p - q) }'
+		}
+		insn_floor=$(per_packet "$(cg floor "$SLICE" "$FLOOR")" "$(cg floor-tiny "$TINY" "$FLOOR")")
+		insn_onpath=$(per_packet "$(cg onpath "$SLICE" "$ONPATH" -o jsonl:/dev/null -r)" \
+			"$(cg onpath-tiny "$TINY" "$ONPATH" -o jsonl:/dev/null -r)")
+		insn_ratio=$(awk -v a="$insn_onpath" -v b="$insn_floor" 'BEGIN { printf "%.2f", a / b }')
+		insn_res=$(awk -v r="$insn_ratio" -v t="$TARGET_INSN_RATIO" 'BEGIN { print (r <= t) ? "PASS" : "FAIL" }')
+	else
+		insn_res="skipped (valgrind not installed)"
+	fi
+fi
+
+# ------------------------------------------------------------------ summary
+{
+	say ""
+	say "== onpath bench summary"
+	say "trace: $trace_desc"
+	say "       $TRACE ($packets packets, $bytes bytes); medians of $ROUNDS rounds"
+	printf '%-34s %-26s %-12s %s\n' "measure" "value" "target" "result"
+	printf '%-34s %-26s %-12s %s\n' "pcap_floor (pcap_next_ex loop)" \
+		"$floor_mpps Mpkt/s ($(fmt_s "$floor_ns") s)" "-" "-"
+	printf '%-34s %-26s %-12s %s\n' "onpath -r, jsonl:/dev/null" \
+		"$onpath_mpps Mpkt/s ($(fmt_s "$onpath_ns") s)" "-" "-"
+	printf '%-34s %-26s %-12s %s\n' "floor_time / onpath_time (wall)" "$ratio" ">= $TARGET_RATIO" "$ratio_res"
+	printf '%-34s %-26s %-12s %s\n' "floor / onpath (CPU user+sys)" "$cpu_ratio" "-" \
+		"cpu s: floor $(fmt_s "$floor_cpu"), onpath $(fmt_s "$onpath_cpu")"
+	printf '%-34s %-26s %-12s %s\n' "peak RSS, $SYN_PACKETS SYN flows" "${rss:-?} KiB ($rss_mib MiB)" \
+		"<= 256 MiB" "$rss_res"
+	if [ -n "$insn_ratio" ]; then
+		printf '%-34s %-26s %-12s %s\n' "instructions/packet (callgrind)" \
+			"floor $insn_floor, onpath $insn_onpath" "-" "-"
+		printf '%-34s %-26s %-12s %s\n' "onpath/floor instructions" "${insn_ratio}x" \
+			"<= ${TARGET_INSN_RATIO}x" "$insn_res"
+	else
+		printf '%-34s %-26s %-12s %s\n' "onpath/floor instructions" "-" "<= ${TARGET_INSN_RATIO}x" \
+			"$insn_res (BENCH_CALLGRIND=1)"
+	fi
+	say "onpath peak RSS on the trace: ${mixed_rss:-?} KiB; alerts on the trace: ${mixed_alerts:-?}"
+	[ -z "$noisy" ] || say "note: load average $load >= $cpus CPUs during the run: wall times are noisy, compare CPU"
+} | tee "$data/summary.txt"
+
+if [ "${BENCH_STRICT:-0}" = 1 ]; then
+	for res in "$ratio_res" "$rss_res" "$insn_res"; do
+		[ "$res" != FAIL ] || exit 1
+	done
+fi
+exit 0

@@ -1,0 +1,217 @@
+#!/bin/sh
+# Live capture: onpath -i on one end of a veth pair sees forged ARP replies replayed
+# into the other end and reports arp.ethernet_mismatch while running, then exits 0 on
+# SIGTERM with every alert written.
+#
+# Two network namespaces (onpath-live-PID-s, -t) joined by a veth pair, addresses from
+# 192.0.2.0/24, no route out. The frames come from tests/captures/arp-mismatch.pcap:
+# three forged replies for 192.0.2.1, and one on VLAN 10 for 198.51.100.1. Whether a
+# VLAN tag survives the veth depends on the kernel, so a tcpdump beside onpath (when
+# installed) records what arrived and the VLAN alert is required only if the tagged
+# frame did. Needs root, network namespaces and python3 (the sender); skips otherwise.
+#
+# Strings passed to at_exit and `wait_until ... eval` are single-quoted on purpose:
+# they expand when run, not when registered.
+# shellcheck disable=SC2016
+set -eu
+
+# shellcheck source=tests/lib.sh
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+
+PYTHON3=${PYTHON3:-python3}
+CAPTURE=$top_srcdir/tests/captures/arp-mismatch.pcap
+NS_S=onpath-live-$$-s   # sensor side
+NS_T=onpath-live-$$-t   # sender side
+IF_S=opl$$s
+IF_T=opl$$t
+
+[ "$(id -u)" = 0 ] || skip "live test needs root and network namespaces (not root)"
+command -v ip >/dev/null 2>&1 || skip "live test needs root and network namespaces (no ip command)"
+command -v "$PYTHON3" >/dev/null 2>&1 || skip "live test needs python3 to send frames ($PYTHON3 not found)"
+require_onpath
+[ -r "$CAPTURE" ] || die "missing $CAPTURE"
+make_tmpdir
+
+if ! ip netns add "$NS_S" 2>"$tmp/err"; then
+	skip "live test needs root and network namespaces ($(cat "$tmp/err"))"
+fi
+at_exit "ip netns del '$NS_S' 2>/dev/null"
+ip netns add "$NS_T" || die "ip netns add $NS_T failed"
+at_exit "ip netns del '$NS_T' 2>/dev/null"
+
+# Processes we started, stopped by PID at exit if still running.
+pid_onpath=
+pid_tcpdump=
+at_exit 'for p in $pid_onpath $pid_tcpdump; do kill -KILL "$p" 2>/dev/null; done'
+
+# Quiet links: no IPv6 autoconfiguration chatter, nothing but our frames.
+for ns in "$NS_S" "$NS_T"; do
+	ip netns exec "$ns" sh -c 'echo 1 >/proc/sys/net/ipv6/conf/default/disable_ipv6;
+		echo 1 >/proc/sys/net/ipv6/conf/all/disable_ipv6' 2>/dev/null || true
+	ip -n "$ns" link set lo up
+done
+if ! ip -n "$NS_T" link add "$IF_T" type veth peer name "$IF_S" netns "$NS_S" 2>"$tmp/err"; then
+	skip "live test needs root and network namespaces (veth: $(cat "$tmp/err"))"
+fi
+ip -n "$NS_T" addr add 192.0.2.201/24 dev "$IF_T"
+ip -n "$NS_S" addr add 192.0.2.202/24 dev "$IF_S"
+ip -n "$NS_T" link set "$IF_T" up
+ip -n "$NS_S" link set "$IF_S" up
+ifindex=$(ip -n "$NS_S" -o link show dev "$IF_S" | cut -d: -f1)
+
+# Packet sockets bound to the sensor's interface: a capture is ready when its socket
+# shows up here (column 5 of /proc/net/packet is the interface index).
+sockets() {
+	ip netns exec "$NS_S" cat /proc/net/packet | awk -v i="$ifindex" 'NR > 1 && $5 == i' | wc -l
+}
+# True while PID runs (a zombie awaiting `wait` counts as ended).
+running() {
+	[ -r "/proc/$1/stat" ] || return 1
+	read -r _ _ _st _ <"/proc/$1/stat" || return 1
+	[ "$_st" != Z ]
+}
+# Sends SIGTERM and waits up to $2 seconds; sets $rc to the exit status.
+stop() {
+	kill -TERM "$1" 2>/dev/null || true
+	if ! wait_until "$2" eval '! running '"$1"; then
+		note "pid $1 ignored SIGTERM for $2 s, killing it"
+		kill -KILL "$1" 2>/dev/null || true
+	fi
+	rc=0
+	wait "$1" || rc=$?
+}
+
+base=$(sockets)
+if command -v tcpdump >/dev/null 2>&1; then
+	ip netns exec "$NS_S" tcpdump -i "$IF_S" --immediate-mode -nn -U -s 0 -w "$tmp/arrived.pcap" 2>"$tmp/tcpdump.err" &
+	pid_tcpdump=$!
+	wait_until 10 eval '[ "$(sockets)" -gt '"$base"' ]' || die "tcpdump did not start: $(cat "$tmp/tcpdump.err")"
+	base=$(sockets)
+fi
+
+ip netns exec "$NS_S" "$ONPATH" -i "$IF_S" --buffer-size 4194304 -o "jsonl:$tmp/alerts.jsonl" \
+	--stats-json 2>"$tmp/onpath.err" &
+pid_onpath=$!
+if ! wait_until 10 eval 'running $pid_onpath && [ "$(sockets)" -gt '"$base"' ]'; then
+	cat "$tmp/onpath.err" >&2
+	running "$pid_onpath" && die "onpath did not open $IF_S within 10 s"
+	rc=0
+	wait "$pid_onpath" || rc=$?
+	pid_onpath=
+	die "onpath -i $IF_S exited with status $rc before capturing"
+fi
+sleep 0.5 # the socket is bound before the ring is set up; let it settle
+
+# Replay the capture's frames in order with a raw packet socket.
+sent=$(ip netns exec "$NS_T" "$PYTHON3" - "$IF_T" "$CAPTURE" <<'EOF'
+import socket, struct, sys, time
+ifname, path = sys.argv[1], sys.argv[2]
+data = open(path, "rb").read()
+magic = data[:4]
+if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+    e = "<"
+elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+    e = ">"
+else:
+    sys.exit("%s: not a pcap file" % path)
+if struct.unpack(e + "I", data[20:24])[0] != 1:
+    sys.exit("%s: not Ethernet" % path)
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((ifname, 0))
+off, n = 24, 0
+while off + 16 <= len(data):
+    caplen = struct.unpack(e + "I", data[off + 8:off + 12])[0]
+    s.send(data[off + 16:off + 16 + caplen])
+    off += 16 + caplen
+    n += 1
+    time.sleep(0.02)
+print(n)
+EOF
+) || die "sending the frames failed"
+note "sent $sent frames from $CAPTURE into $IF_T"
+
+# What arrived: does the VLAN tag survive the veth?
+vlan_arrived=unknown
+if [ -n "$pid_tcpdump" ]; then
+	sleep 0.5
+	stop "$pid_tcpdump" 5
+	pid_tcpdump=
+	n_arrived=$(tcpdump -r "$tmp/arrived.pcap" -nn 2>/dev/null | wc -l)
+	n_vlan=$(tcpdump -r "$tmp/arrived.pcap" -nn -e 'vlan 10' 2>/dev/null | wc -l)
+	note "tcpdump on $IF_S saw $n_arrived frames, $n_vlan tagged VLAN 10"
+	if [ "$n_vlan" -gt 0 ]; then vlan_arrived=yes; else vlan_arrived=no; fi
+fi
+
+# Alerts must come out while the sensor runs, not only at shutdown: wait (bounded)
+# for the first forged reply's alert and, when the tagged frame arrived, the VLAN one.
+seen_live() {
+	[ "$(count_action "$tmp/alerts.jsonl" arp.ethernet_mismatch)" -ge 1 ] || return 1
+	[ "$vlan_arrived" != yes ] || grep -q '"vlan"[[:space:]]*:[[:space:]]*{[^}]*"id"[[:space:]]*:[[:space:]]*10[^0-9]' "$tmp/alerts.jsonl"
+}
+live_ok=yes
+if ! wait_until 10 seen_live; then
+	live_ok=no
+fi
+running "$pid_onpath" || note "onpath exited by itself before SIGTERM"
+
+stop "$pid_onpath" 10
+pid_onpath=
+note "onpath exited with status $rc; stderr:"
+cat "$tmp/onpath.err" >&2 || true
+note "alerts:"
+cat "$tmp/alerts.jsonl" >&2 2>/dev/null || true
+
+[ "$rc" -eq 0 ] || die "onpath exited with status $rc after SIGTERM (expected 0)"
+[ -s "$tmp/alerts.jsonl" ] || die "no alerts written to $tmp/alerts.jsonl"
+[ "$live_ok" = yes ] || die "no arp.ethernet_mismatch alert (or no VLAN 10 one) within 10 s while onpath ran"
+
+# Every forged reply accounted for. Per alert key (onpath.key), the first alert of a
+# window has count 1 and the window's aggregate carries the total in onpath.count
+# (monitor/alert.h), so a key's occurrences are the largest count seen, or its number
+# of lines when nothing was aggregated. Only the forged sender (02:00:00:00:00:66)
+# may be reported: the benign request/reply pairs must not be.
+"$PYTHON3" - "$tmp/alerts.jsonl" "$vlan_arrived" <<'EOF' || die "alerts do not match the replayed frames"
+import json, sys
+path, vlan_arrived = sys.argv[1], sys.argv[2]
+keys = {}
+bad = []
+for ln, line in enumerate(open(path), 1):
+    line = line.strip()
+    if not line:
+        continue
+    try:
+        a = json.loads(line)
+    except ValueError as e:
+        sys.exit("%s:%d: not JSON: %s" % (path, ln, e))
+    if a.get("event", {}).get("action") != "arp.ethernet_mismatch":
+        continue
+    vlan = ((a.get("network") or {}).get("vlan") or {}).get("id", 0)
+    mac = (a.get("source") or {}).get("mac", "")
+    if mac.lower().replace("-", ":") != "02:00:00:00:00:66":
+        bad.append("line %d: source.mac %r" % (ln, mac))
+    op = a.get("onpath") or {}
+    key = (vlan, op.get("key") or mac)
+    lines, top = keys.get(key, (0, 0))
+    keys[key] = (lines + 1, max(top, int(op.get("count", 1))))
+occ = {}
+for (vlan, _), (lines, top) in keys.items():
+    occ[vlan] = occ.get(vlan, 0) + max(lines, top)
+print("arp.ethernet_mismatch occurrences by VLAN:", occ)
+ok = True
+if bad:
+    print("alerts for a sender other than the forged one:", "; ".join(bad))
+    ok = False
+untagged = sum(c for v, c in occ.items() if v != 10)
+if untagged < 3:
+    print("expected >= 3 untagged forged replies accounted for, got %d" % untagged)
+    ok = False
+elif untagged > 3:
+    print("note: %d occurrences for 3 forged frames sent (counted twice?)" % untagged)
+if vlan_arrived == "yes" and occ.get(10, 0) < 1:
+    print("the VLAN 10 frame arrived but no alert carries network.vlan.id 10")
+    ok = False
+elif vlan_arrived != "yes":
+    print("VLAN 10 alert not required (tagged frame arrived: %s)" % vlan_arrived)
+sys.exit(0 if ok else 1)
+EOF
+echo "PASS: live capture on $IF_S raised arp.ethernet_mismatch (VLAN frame arrived: $vlan_arrived)"
