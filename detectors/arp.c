@@ -44,6 +44,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "binding.h"
 #include "detector.h"
 #include "lan.h"
 #include "sig.h"
@@ -55,7 +56,6 @@
 #define ARP_MAX_FAILOVER 64       /* failover groups */
 #define ARP_FAILOVER_MACS 8       /* MACs per group */
 #define ARP_ROLE_MAX 32           /* bytes of a configured role name */
-#define ARP_PREV 4                /* previous MACs remembered per IP */
 #define ARP_MAC_IPS 32            /* IPs remembered per MAC (caps many_ips_threshold) */
 #define ARP_STORM_TOP 8           /* top senders tracked during a storm */
 #define ARP_STATE_VERSION 1
@@ -130,15 +130,6 @@ struct arp_key {
 	uint16_t vlan;
 	uint8_t ip[4];
 	uint8_t pad[2];
-};
-
-struct arp_val {
-	uint8_t mac[6];
-	uint8_t nprev;
-	uint8_t prev[ARP_PREV][6];   /* most recent first */
-	uint64_t prev_last[ARP_PREV]; /* when each was last heard for this IP */
-	uint64_t first_us, last_us, since_us;
-	uint32_t changes;
 };
 
 struct mac_key {
@@ -379,17 +370,16 @@ static void top_add(struct storm *st, uint16_t vlan, const uint8_t mac[6])
 	t->n++;
 }
 
+/* Endpoints of an ARP alert: the frame's metadata (destination MAC, VLAN), then the ARP
+ * payload in place of the IP endpoints: the source is the ARP sender (sender IP and
+ * hardware address, whatever the Ethernet source said), the destination the target IP. */
 static void set_ends(struct alert *a, const struct arp_ev *ev)
 {
+	det_alert_from_meta(a, &ev->m);
 	util_addr_set4(&a->src.ip, ev->arp.spa);
 	memcpy(a->src.mac, ev->arp.sha, 6);
 	a->src.has_mac = true;
 	util_addr_set4(&a->dst.ip, ev->arp.tpa);
-	if (ev->m.has_eth) {
-		memcpy(a->dst.mac, ev->m.dst_mac, 6);
-		a->dst.has_mac = true;
-	}
-	a->vlan = ev->m.vlan;
 }
 
 static void storm_alert(struct arp_state *s, const struct arp_ev *ev, struct alert_pipe *out)
@@ -497,7 +487,7 @@ static const char *op_name(uint16_t op)
 
 enum change { CH_NEW = 0, CH_FLIP, CH_REUSED };
 
-static void change_alert(struct arp_state *s, const struct arp_ev *ev, const struct arp_val *v,
+static void change_alert(struct arp_state *s, const struct arp_ev *ev, const struct det_binding *v,
 			 const uint8_t old[6], uint64_t old_last, enum change kind, bool unsol,
 			 const char *role, bool cfg_baseline, struct alert_pipe *out)
 {
@@ -675,7 +665,7 @@ static void binding(struct arp_state *s, const struct arp_ev *ev, bool unsol, st
 	memset(&k, 0, sizeof(k));
 	k.vlan = ev->m.vlan;
 	memcpy(k.ip, ev->arp.spa, 4);
-	struct arp_val *v = det_tab_put(s->tab, &k, &created);
+	struct det_binding *v = det_tab_put(s->tab, &k, &created);
 	if (!created && memcmp(v->mac, ev->arp.sha, 6) == 0) {
 		v->last_us = now;
 		return;
@@ -684,8 +674,7 @@ static void binding(struct arp_state *s, const struct arp_ev *ev, bool unsol, st
 	const struct prot *pc;
 	const char *role = protected_role(s, ev->arp.spa, &pc);
 	if (created) {
-		memcpy(v->mac, ev->arp.sha, 6);
-		v->first_us = v->last_us = v->since_us = now;
+		det_binding_start(v, ev->arp.sha, now);
 		if (pc && pc->has_mac && memcmp(pc->mac, ev->arp.sha, 6) != 0 &&
 		    !is_virtual_mac(s, ev->arp.sha) && !same_failover(s, pc->mac, ev->arp.sha)) {
 			/* The configured MAC is the baseline: the first claim already differs. */
@@ -703,12 +692,7 @@ static void binding(struct arp_state *s, const struct arp_ev *ev, bool unsol, st
 	uint8_t old[6];
 	uint64_t old_last = v->last_us;
 	memcpy(old, v->mac, 6);
-	int idx = -1;
-	for (int i = 0; i < v->nprev; i++)
-		if (memcmp(v->prev[i], ev->arp.sha, 6) == 0) {
-			idx = i;
-			break;
-		}
+	int idx = det_binding_prev_index(v, ev->arp.sha);
 	enum change kind = idx == 0 ? CH_FLIP : idx > 0 ? CH_REUSED : CH_NEW;
 
 	/* Allowed changes: to a first-hop-redundancy virtual MAC (the router pair took
@@ -725,22 +709,7 @@ static void binding(struct arp_state *s, const struct arp_ev *ev, bool unsol, st
 			allowed = true;
 	}
 
-	/* History: drop the returning MAC from it, push the one it replaces in front. */
-	if (idx >= 0) {
-		memmove(&v->prev[idx], &v->prev[idx + 1], (size_t)(v->nprev - idx - 1) * 6);
-		memmove(&v->prev_last[idx], &v->prev_last[idx + 1],
-			(size_t)(v->nprev - idx - 1) * sizeof(v->prev_last[0]));
-		v->nprev--;
-	}
-	size_t keep = v->nprev < ARP_PREV ? v->nprev : ARP_PREV - 1;
-	memmove(&v->prev[1], &v->prev[0], keep * 6);
-	memmove(&v->prev_last[1], &v->prev_last[0], keep * sizeof(v->prev_last[0]));
-	memcpy(v->prev[0], old, 6);
-	v->prev_last[0] = old_last;
-	v->nprev = (uint8_t)(keep + 1);
-	memcpy(v->mac, ev->arp.sha, 6);
-	v->since_us = v->last_us = now;
-	v->changes++;
+	det_binding_change(v, ev->arp.sha, idx, now);
 
 	if (!allowed)
 		change_alert(s, ev, v, old, old_last, kind, unsol, role, false, out);
@@ -1024,7 +993,7 @@ static int arp_config(struct arp_state *s, const struct det_init *in)
 	GET(cfg_uint, "storm_alert_budget", 0, 100000, s->storm_budget, 1);
 	GET(cfg_duration, "stale_after", 60, 365 * 86400ull, s->stale_after_us, US);
 #undef GET
-	s->tab = det_tab_new(max_entries, sizeof(struct arp_key), sizeof(struct arp_val));
+	s->tab = det_tab_new(max_entries, sizeof(struct arp_key), sizeof(struct det_binding));
 	s->macs = det_tab_new(max_macs, sizeof(struct mac_key), sizeof(struct mac_val));
 	size_t nslots = 1;
 	while (nslots < req_cache)
@@ -1082,12 +1051,6 @@ static int arp_init(void **state, const struct det_init *in)
 
 /* ------------------------------------------------------------------ state */
 
-static json_t *mac_json(const uint8_t mac[6])
-{
-	char b[OP_MAC_STRLEN];
-	return json_string(util_mac_fmt(mac, b));
-}
-
 static json_t *arp_save(void *state)
 {
 	struct arp_state *s = state;
@@ -1100,47 +1063,21 @@ static json_t *arp_save(void *state)
 	json_object_set_new(root, "version", json_integer(ARP_STATE_VERSION));
 	size_t pos = 0;
 	const void *kp;
-	const struct arp_val *v;
+	const struct det_binding *v;
 	/* Least recently used first, so a reload rebuilds the same LRU order. */
 	while ((v = det_tab_next(s->tab, &pos, &kp))) {
 		const struct arp_key *k = kp;
 		char ip[OP_ADDR_STRLEN];
 		struct op_addr a;
 		util_addr_set4(&a, k->ip);
-		json_t *e = json_object(), *prev = json_array();
+		json_t *e = json_object();
 		json_object_set_new(e, "vlan", json_integer(k->vlan));
 		json_object_set_new(e, "ip", json_string(util_addr_fmt(&a, ip)));
-		json_object_set_new(e, "mac", mac_json(v->mac));
-		json_object_set_new(e, "first", json_integer((json_int_t)v->first_us));
-		json_object_set_new(e, "last", json_integer((json_int_t)v->last_us));
-		json_object_set_new(e, "since", json_integer((json_int_t)v->since_us));
-		json_object_set_new(e, "changes", json_integer(v->changes));
-		for (size_t i = 0; i < v->nprev; i++) {
-			json_t *p = json_object();
-			json_object_set_new(p, "mac", mac_json(v->prev[i]));
-			json_object_set_new(p, "last", json_integer((json_int_t)v->prev_last[i]));
-			json_array_append_new(prev, p);
-		}
-		json_object_set_new(e, "prev", prev);
+		det_binding_to_json(v, e);
 		json_array_append_new(arr, e);
 	}
 	json_object_set_new(root, "bindings", arr);
 	return root;
-}
-
-static int get_ts(const json_t *o, const char *k, uint64_t *v)
-{
-	const json_t *x = json_object_get(o, k);
-	if (!json_is_integer(x) || json_integer_value(x) < 0)
-		return -1;
-	*v = (uint64_t)json_integer_value(x);
-	return 0;
-}
-
-static int get_mac(const json_t *o, const char *k, uint8_t mac[6])
-{
-	const char *t = json_string_value(json_object_get(o, k));
-	return t && util_mac_parse(t, mac) == 0 ? 0 : -1;
 }
 
 static int arp_load(void *state, const json_t *saved, char *err, size_t errlen)
@@ -1157,39 +1094,24 @@ static int arp_load(void *state, const json_t *saved, char *err, size_t errlen)
 	const json_t *e;
 	json_array_foreach(arr, i, e) {
 		struct arp_key k;
-		struct arp_val v;
+		struct det_binding v;
 		struct op_addr a;
-		const json_t *vl = json_object_get(e, "vlan"), *prev = json_object_get(e, "prev");
+		const json_t *vl = json_object_get(e, "vlan");
 		const char *ip = json_string_value(json_object_get(e, "ip"));
-		uint64_t ch = 0;
 		memset(&k, 0, sizeof(k));
-		memset(&v, 0, sizeof(v));
 		if (!json_is_integer(vl) || json_integer_value(vl) < 0 || json_integer_value(vl) > 4095 ||
-		    !ip || util_addr_parse(ip, &a) < 0 || a.family != 4 || get_mac(e, "mac", v.mac) < 0 ||
-		    get_ts(e, "first", &v.first_us) < 0 || get_ts(e, "last", &v.last_us) < 0 ||
-		    get_ts(e, "since", &v.since_us) < 0 || get_ts(e, "changes", &ch) < 0 ||
-		    (prev && !json_is_array(prev)))
+		    !ip || util_addr_parse(ip, &a) < 0 || a.family != 4 || det_binding_from_json(e, &v) < 0)
 			goto bad;
 		k.vlan = (uint16_t)json_integer_value(vl);
 		memcpy(k.ip, a.a, 4);
-		v.changes = ch > UINT32_MAX ? UINT32_MAX : (uint32_t)ch;
-		size_t j;
-		const json_t *p;
-		json_array_foreach(prev, j, p) {
-			if (v.nprev == ARP_PREV)
-				break;
-			if (get_mac(p, "mac", v.prev[v.nprev]) < 0 || get_ts(p, "last", &v.prev_last[v.nprev]) < 0)
-				goto bad;
-			v.nprev++;
-		}
-		*(struct arp_val *)det_tab_put(s->tab, &k, NULL) = v;
+		*(struct det_binding *)det_tab_put(s->tab, &k, NULL) = v;
 		continue;
 bad:
 		snprintf(err, errlen, "arp: state binding %zu is malformed", i);
 		/* Start cold rather than from half a table. */
 		size_t cap = det_tab_cap(s->tab);
 		det_tab_free(s->tab);
-		s->tab = det_tab_new(cap, sizeof(struct arp_key), sizeof(struct arp_val));
+		s->tab = det_tab_new(cap, sizeof(struct arp_key), sizeof(struct det_binding));
 		s->cold = true;
 		return -1;
 	}

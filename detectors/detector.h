@@ -145,4 +145,9 @@ size_t det_registry_active(const struct det_registry *r);
 /* Looks up an alert type by action across all built-in detectors (NULL if none). */
 const struct alert_type *det_find_type(const char *action);
 
+/* Helpers shared by detectors (detectors/common.c). */
+/* Fills a's endpoints from the event's metadata: IPs; ports when m->proto carries them
+ * (TCP, UDP, SCTP, DCCP); MACs when m->has_eth; transport, VLAN and community id. */
+void det_alert_from_meta(struct alert *a, const struct ev_meta *m);
+
 #endif

@@ -203,24 +203,6 @@ static void common_evidence(struct alert *a, const struct dhcp_ev *ev)
 	addr_list(&a->ev, "dns", d->dns, d->ndns);
 }
 
-static void ends(struct alert *a, const struct dhcp_ev *ev)
-{
-	a->src.ip = ev->m.src;
-	a->dst.ip = ev->m.dst;
-	a->src.port = ev->m.sport;
-	a->dst.port = ev->m.dport;
-	a->src.has_port = a->dst.has_port = true;
-	if (ev->m.has_eth) {
-		memcpy(a->src.mac, ev->m.src_mac, 6);
-		memcpy(a->dst.mac, ev->m.dst_mac, 6);
-		a->src.has_mac = a->dst.has_mac = true;
-	}
-	a->vlan = ev->m.vlan;
-	a->transport = 17;
-	if (ev->m.community_id && *ev->m.community_id)
-		util_strlcpy(a->community_id, ev->m.community_id, sizeof(a->community_id));
-}
-
 /* Values that differ from what clients should get (configured lists, else the
  * baseline of known servers on this VLAN): rogue servers that hand out their own
  * router or resolver are the dangerous ones. */
@@ -299,7 +281,7 @@ static void rogue_alert(struct dhcpd_state *s, const struct dhcp_ev *ev, const c
 	else
 		a.severity = 5;
 	a.confidence = a.severity >= 8 ? CONF_HIGH : CONF_MEDIUM;
-	ends(&a, ev);
+	det_alert_from_meta(&a, &ev->m);
 	server_name(ev, name, sizeof(name));
 	if (ev->m.has_eth)
 		util_mac_fmt(ev->m.src_mac, m1);
@@ -328,7 +310,7 @@ static void option_alert(struct dhcpd_state *s, const struct dhcp_ev *ev, const 
 	alert_begin(&a, &dhcp_types[T_OPTION_CHANGED], ev->m.ts_us);
 	a.severity = configured ? 7 : 6;
 	a.confidence = configured ? CONF_HIGH : CONF_MEDIUM;
-	ends(&a, ev);
+	det_alert_from_meta(&a, &ev->m);
 	server_name(ev, name, sizeof(name));
 	if (nold)
 		util_addr_fmt(&old[0], o);

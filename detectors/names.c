@@ -264,27 +264,6 @@ static bool allowed(const struct names_state *s, const struct ev_meta *m)
 	return false;
 }
 
-static void set_ends(struct alert *a, const struct dns_ev *ev)
-{
-	const struct ev_meta *m = &ev->m;
-	a->src.ip = m->src;
-	a->src.port = m->sport;
-	a->src.has_port = true;
-	a->dst.ip = m->dst;
-	a->dst.port = m->dport;
-	a->dst.has_port = true;
-	if (m->has_eth) {
-		memcpy(a->src.mac, m->src_mac, 6);
-		a->src.has_mac = true;
-		memcpy(a->dst.mac, m->dst_mac, 6);
-		a->dst.has_mac = true;
-	}
-	a->transport = m->proto;
-	a->vlan = m->vlan;
-	if (m->community_id)
-		util_strlcpy(a->community_id, m->community_id, sizeof(a->community_id));
-}
-
 static const char *who(const struct ev_meta *m, char *buf, size_t cap)
 {
 	char ip[OP_ADDR_STRLEN], mac[OP_MAC_STRLEN];
@@ -351,7 +330,7 @@ static void judge_name(struct names_state *s, const struct dns_ev *ev, int proto
 		struct alert a;
 		alert_begin(&a, &names_types[T_WPAD], m->ts_us);
 		a.confidence = CONF_HIGH;
-		set_ends(&a, ev);
+		det_alert_from_meta(&a, &ev->m);
 		char mac[OP_MAC_STRLEN], ip[OP_ADDR_STRLEN];
 		snprintf(a.key, sizeof(a.key), "vlan=%u %s %.64s", m->vlan,
 			 m->has_eth ? util_mac_fmt(m->src_mac, mac) : util_addr_fmt(&m->src, ip), norm);
@@ -382,7 +361,7 @@ static void judge_name(struct names_state *s, const struct dns_ev *ev, int proto
 			alert_begin(&a, &names_types[T_POISONING], m->ts_us);
 			a.severity = 7;
 			a.confidence = o->strength == OWN_CLAIMED ? CONF_HIGH : CONF_MEDIUM;
-			set_ends(&a, ev);
+			det_alert_from_meta(&a, &ev->m);
 			char oip[OP_ADDR_STRLEN], ab[OP_ADDR_STRLEN], mac[OP_MAC_STRLEN];
 			util_addr_fmt(&o->addr, oip);
 			util_addr_fmt(&addrs[0], ab);
@@ -452,7 +431,7 @@ static void judge_name(struct names_state *s, const struct dns_ev *ev, int proto
 	struct alert a;
 	alert_begin(&a, &names_types[T_POISONING], m->ts_us);
 	a.confidence = CONF_MEDIUM;
-	set_ends(&a, ev);
+	det_alert_from_meta(&a, &ev->m);
 	char mac[OP_MAC_STRLEN], ip[OP_ADDR_STRLEN];
 	snprintf(a.key, sizeof(a.key), "vlan=%u %s many", m->vlan,
 		 m->has_eth ? util_mac_fmt(m->src_mac, mac) : util_addr_fmt(&m->src, ip));

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "../monitor/decode/ndp.h"
+#include "binding.h"
 #include "detector.h"
 #include "lan.h"
 #include "table.h"
@@ -37,7 +38,6 @@
 #define NDP_MAX_PROTECTED 256
 #define NDP_MAX_ALLOWED 256
 #define NDP_ROLE_MAX 32
-#define NDP_PREV 4
 #define NDP_ROUTER_PREFIXES 8
 #define NDP_ROUTER_RDNSS 8
 #define NDP_STATE_VERSION 1
@@ -68,15 +68,6 @@ struct nb_key {
 	uint16_t vlan;
 	uint8_t ip[16];
 	uint8_t pad[2];
-};
-
-struct nb_val {
-	uint8_t mac[6];
-	uint8_t nprev;
-	uint8_t prev[NDP_PREV][6];
-	uint64_t prev_last[NDP_PREV];
-	uint64_t first_us, last_us, since_us;
-	uint32_t changes;
 };
 
 struct rt_prefix {
@@ -153,19 +144,6 @@ static const char *protected_role(struct ndp_state *s, uint16_t vlan, const uint
 	return NULL;
 }
 
-static void ends(struct alert *a, const struct ndp_ev *ev)
-{
-	a->src.ip = ev->m.src;
-	a->dst.ip = ev->m.dst;
-	if (ev->m.has_eth) {
-		memcpy(a->src.mac, ev->m.src_mac, 6);
-		memcpy(a->dst.mac, ev->m.dst_mac, 6);
-		a->src.has_mac = a->dst.has_mac = true;
-	}
-	a->vlan = ev->m.vlan;
-	a->transport = 58;
-}
-
 static void addr6(struct op_addr *a, const uint8_t ip[16])
 {
 	util_addr_set6(a, ip);
@@ -175,7 +153,7 @@ static void addr6(struct op_addr *a, const uint8_t ip[16])
 
 enum change { CH_NEW = 0, CH_FLIP, CH_REUSED };
 
-static void override_alert(struct ndp_state *s, const struct ndp_ev *ev, const struct nb_val *v,
+static void override_alert(struct ndp_state *s, const struct ndp_ev *ev, const struct det_binding *v,
 			   const uint8_t old[6], uint64_t old_last, const uint8_t mac[6],
 			   enum change kind, const char *role, bool cfg_baseline, struct alert_pipe *out)
 {
@@ -194,7 +172,7 @@ static void override_alert(struct ndp_state *s, const struct ndp_ev *ev, const s
 	if (unsol)
 		a.severity++;
 	a.confidence = role || unsol || kind == CH_FLIP ? CONF_HIGH : CONF_MEDIUM;
-	ends(&a, ev);
+	det_alert_from_meta(&a, &ev->m);
 	addr6(&t, n->target);
 	util_addr_fmt(&t, ip);
 	util_mac_fmt(old, mo);
@@ -246,7 +224,7 @@ static void bind(struct ndp_state *s, const struct ndp_ev *ev, const uint8_t ip[
 	memset(&k, 0, sizeof(k));
 	k.vlan = ev->m.vlan;
 	memcpy(k.ip, ip, 16);
-	struct nb_val *v = det_tab_put(s->nb, &k, &created);
+	struct det_binding *v = det_tab_put(s->nb, &k, &created);
 	if (!created && memcmp(v->mac, mac, 6) == 0) {
 		v->last_us = now;
 		return;
@@ -256,8 +234,7 @@ static void bind(struct ndp_state *s, const struct ndp_ev *ev, const uint8_t ip[
 	if (!judge)
 		pc = NULL;
 	if (created) {
-		memcpy(v->mac, mac, 6);
-		v->first_us = v->last_us = v->since_us = now;
+		det_binding_start(v, mac, now);
 		if (pc && pc->has_mac && memcmp(pc->mac, mac, 6) != 0) {
 			memcpy(v->prev[0], pc->mac, 6);
 			v->nprev = 1;
@@ -269,27 +246,8 @@ static void bind(struct ndp_state *s, const struct ndp_ev *ev, const uint8_t ip[
 	uint8_t old[6];
 	uint64_t old_last = v->last_us;
 	memcpy(old, v->mac, 6);
-	int idx = -1;
-	for (int i = 0; i < v->nprev; i++)
-		if (memcmp(v->prev[i], mac, 6) == 0) {
-			idx = i;
-			break;
-		}
-	if (idx >= 0) {
-		memmove(&v->prev[idx], &v->prev[idx + 1], (size_t)(v->nprev - idx - 1) * 6);
-		memmove(&v->prev_last[idx], &v->prev_last[idx + 1],
-			(size_t)(v->nprev - idx - 1) * sizeof(v->prev_last[0]));
-		v->nprev--;
-	}
-	size_t keep = v->nprev < NDP_PREV ? v->nprev : NDP_PREV - 1;
-	memmove(&v->prev[1], &v->prev[0], keep * 6);
-	memmove(&v->prev_last[1], &v->prev_last[0], keep * sizeof(v->prev_last[0]));
-	memcpy(v->prev[0], old, 6);
-	v->prev_last[0] = old_last;
-	v->nprev = (uint8_t)(keep + 1);
-	memcpy(v->mac, mac, 6);
-	v->since_us = v->last_us = now;
-	v->changes++;
+	int idx = det_binding_prev_index(v, mac);
+	det_binding_change(v, mac, idx, now);
 	if (judge)
 		override_alert(s, ev, v, old, old_last, mac, idx == 0 ? CH_FLIP : idx > 0 ? CH_REUSED : CH_NEW,
 			       role, false, out);
@@ -399,7 +357,7 @@ static void rogue_alert(const struct ndp_ev *ev, const uint8_t mac[6], const cha
 	alert_begin(&a, &ndp_types[T_ROGUE_ROUTER], ev->m.ts_us);
 	a.severity = sev;
 	a.confidence = sev >= 8 ? CONF_HIGH : CONF_MEDIUM;
-	ends(&a, ev);
+	det_alert_from_meta(&a, &ev->m);
 	memcpy(a.src.mac, mac, 6);
 	a.src.has_mac = true;
 	util_addr_fmt(&ev->m.src, ip);
@@ -427,7 +385,7 @@ static void lifetime_zero_alert(const struct ndp_ev *ev, const uint8_t mac[6], c
 	 * same from another MAC kills the default route of every host: an attack. */
 	a.severity = !known ? 5 : spoofed ? 8 : 4;
 	a.confidence = spoofed ? CONF_HIGH : CONF_MEDIUM;
-	ends(&a, ev);
+	det_alert_from_meta(&a, &ev->m);
 	memcpy(a.src.mac, mac, 6);
 	a.src.has_mac = true;
 	util_addr_fmt(&ev->m.src, ip);
@@ -715,7 +673,7 @@ static int ndp_init(void **state, const struct det_init *in)
 	    cfg_uint(c, sec, "max_neighbors", 256, DET_TAB_MAX_CAP, &max_nb, in->err, in->errlen) < 0 ||
 	    cfg_uint(c, sec, "max_routers", 16, 65536, &max_rt, in->err, in->errlen) < 0)
 		goto fail;
-	s->nb = det_tab_new(max_nb, sizeof(struct nb_key), sizeof(struct nb_val));
+	s->nb = det_tab_new(max_nb, sizeof(struct nb_key), sizeof(struct det_binding));
 	s->rt = det_tab_new(max_rt, sizeof(struct nb_key), sizeof(struct rt_val));
 	if (!s->nb || !s->rt) {
 		snprintf(in->err, in->errlen, "ndp: out of memory for %llu neighbours", (unsigned long long)max_nb);
@@ -729,12 +687,6 @@ fail:
 }
 
 /* ------------------------------------------------------------------ state */
-
-static json_t *str_mac(const uint8_t mac[6])
-{
-	char b[OP_MAC_STRLEN];
-	return json_string(util_mac_fmt(mac, b));
-}
 
 static json_t *str_ip6(const uint8_t ip[16])
 {
@@ -750,24 +702,13 @@ static json_t *ndp_save(void *state)
 	json_t *root = json_object(), *nbs = json_array(), *rts = json_array();
 	size_t pos = 0;
 	const void *kp;
-	const struct nb_val *v;
+	const struct det_binding *v;
 	while ((v = det_tab_next(s->nb, &pos, &kp))) {
 		const struct nb_key *k = kp;
-		json_t *e = json_object(), *prev = json_array();
+		json_t *e = json_object();
 		json_object_set_new(e, "vlan", json_integer(k->vlan));
 		json_object_set_new(e, "ip", str_ip6(k->ip));
-		json_object_set_new(e, "mac", str_mac(v->mac));
-		json_object_set_new(e, "first", json_integer((json_int_t)v->first_us));
-		json_object_set_new(e, "last", json_integer((json_int_t)v->last_us));
-		json_object_set_new(e, "since", json_integer((json_int_t)v->since_us));
-		json_object_set_new(e, "changes", json_integer(v->changes));
-		for (size_t i = 0; i < v->nprev; i++) {
-			json_t *p = json_object();
-			json_object_set_new(p, "mac", str_mac(v->prev[i]));
-			json_object_set_new(p, "last", json_integer((json_int_t)v->prev_last[i]));
-			json_array_append_new(prev, p);
-		}
-		json_object_set_new(e, "prev", prev);
+		det_binding_to_json(v, e);
 		json_array_append_new(nbs, e);
 	}
 	pos = 0;
@@ -777,7 +718,7 @@ static json_t *ndp_save(void *state)
 		json_t *e = json_object(), *pf = json_array(), *dn = json_array();
 		json_object_set_new(e, "vlan", json_integer(k->vlan));
 		json_object_set_new(e, "ip", str_ip6(k->ip));
-		json_object_set_new(e, "mac", str_mac(r->mac));
+		json_object_set_new(e, "mac", det_json_mac_str(r->mac));
 		json_object_set_new(e, "default", json_boolean(r->is_default));
 		json_object_set_new(e, "lifetime", json_integer(r->lifetime_s));
 		json_object_set_new(e, "first", json_integer((json_int_t)r->first_us));
@@ -798,21 +739,6 @@ static json_t *ndp_save(void *state)
 	json_object_set_new(root, "neighbors", nbs);
 	json_object_set_new(root, "routers", rts);
 	return root;
-}
-
-static int j_ts(const json_t *o, const char *k, uint64_t *v)
-{
-	const json_t *x = json_object_get(o, k);
-	if (!json_is_integer(x) || json_integer_value(x) < 0)
-		return -1;
-	*v = (uint64_t)json_integer_value(x);
-	return 0;
-}
-
-static int j_mac(const json_t *o, const char *k, uint8_t mac[6])
-{
-	const char *t = json_string_value(json_object_get(o, k));
-	return t && util_mac_parse(t, mac) == 0 ? 0 : -1;
 }
 
 static int j_ip6(const json_t *x, uint8_t ip[16])
@@ -849,23 +775,10 @@ static int ndp_load(void *state, const json_t *saved, char *err, size_t errlen)
 	}
 	json_array_foreach(nbs, i, e) {
 		struct nb_key k;
-		struct nb_val v;
-		uint64_t ch;
-		const json_t *prev = json_object_get(e, "prev"), *p;
-		memset(&v, 0, sizeof(v));
-		if (j_key(e, &k) < 0 || j_mac(e, "mac", v.mac) < 0 || j_ts(e, "first", &v.first_us) < 0 ||
-		    j_ts(e, "last", &v.last_us) < 0 || j_ts(e, "since", &v.since_us) < 0 ||
-		    j_ts(e, "changes", &ch) < 0 || (prev && !json_is_array(prev)))
+		struct det_binding v;
+		if (j_key(e, &k) < 0 || det_binding_from_json(e, &v) < 0)
 			goto bad;
-		v.changes = ch > UINT32_MAX ? UINT32_MAX : (uint32_t)ch;
-		json_array_foreach(prev, j, p) {
-			if (v.nprev == NDP_PREV)
-				break;
-			if (j_mac(p, "mac", v.prev[v.nprev]) < 0 || j_ts(p, "last", &v.prev_last[v.nprev]) < 0)
-				goto bad;
-			v.nprev++;
-		}
-		*(struct nb_val *)det_tab_put(s->nb, &k, NULL) = v;
+		*(struct det_binding *)det_tab_put(s->nb, &k, NULL) = v;
 	}
 	json_array_foreach(rts, i, e) {
 		struct nb_key k;
@@ -873,8 +786,8 @@ static int ndp_load(void *state, const json_t *saved, char *err, size_t errlen)
 		uint64_t life;
 		const json_t *pf = json_object_get(e, "prefixes"), *dn = json_object_get(e, "rdnss"), *p;
 		memset(&r, 0, sizeof(r));
-		if (j_key(e, &k) < 0 || j_mac(e, "mac", r.mac) < 0 || j_ts(e, "first", &r.first_us) < 0 ||
-		    j_ts(e, "last", &r.last_us) < 0 || j_ts(e, "lifetime", &life) < 0 || life > 65535 ||
+		if (j_key(e, &k) < 0 || det_json_mac(e, "mac", r.mac) < 0 || det_json_ts(e, "first", &r.first_us) < 0 ||
+		    det_json_ts(e, "last", &r.last_us) < 0 || det_json_ts(e, "lifetime", &life) < 0 || life > 65535 ||
 		    !json_is_boolean(json_object_get(e, "default")) || !json_is_array(pf) || !json_is_array(dn))
 			goto bad;
 		r.lifetime_s = (uint16_t)life;
@@ -914,7 +827,7 @@ cold: {
 	size_t cn = det_tab_cap(s->nb), cr = det_tab_cap(s->rt);
 	det_tab_free(s->nb);
 	det_tab_free(s->rt);
-	s->nb = det_tab_new(cn, sizeof(struct nb_key), sizeof(struct nb_val));
+	s->nb = det_tab_new(cn, sizeof(struct nb_key), sizeof(struct det_binding));
 	s->rt = det_tab_new(cr, sizeof(struct nb_key), sizeof(struct rt_val));
 	memset(s->vlan_routers, 0, sizeof(s->vlan_routers));
 	s->cold = true;

@@ -16,100 +16,8 @@
 #include "../../detectors/detector.h"
 #include "decode/dhcp.h"
 #include "output.h"
+#include "detfix.h"
 #include "util.h"
-
-struct fx {
-	char path[64];
-	struct out_mgr *out;
-	struct alert_pipe *ap;
-	struct det_registry *reg;
-	struct cfg *cfg;
-};
-
-static const char *sigdir(void)
-{
-	static char buf[4096];
-	const char *top = getenv("top_srcdir");
-	if (!top)
-		return SRCSIGDIR;
-	snprintf(buf, sizeof(buf), "%s/signatures", top);
-	return buf;
-}
-
-static void fx_open(struct fx *f, const char *yaml, const json_t *saved, uint64_t learning_s)
-{
-	char err[512];
-	strcpy(f->path, "/tmp/test_det_arp.XXXXXX");
-	int fd = mkstemp(f->path);
-	assert_true(fd >= 0);
-	close(fd);
-	char spec[128];
-	snprintf(spec, sizeof(spec), "jsonl:%s", f->path);
-	f->out = out_mgr_new(1024, false);
-	assert_int_equal(out_mgr_add(f->out, spec, err, sizeof(err)), 0);
-	assert_int_equal(out_mgr_start(f->out), 0);
-	struct alert_pipe_cfg ac = { "test", NULL, 300, 65536, 1 };
-	f->ap = alert_pipe_new(&ac, f->out);
-	f->cfg = NULL;
-	if (yaml && cfg_load_string(yaml, strlen(yaml), "t.yaml", &f->cfg, err, sizeof(err)) < 0)
-		fail_msg("config: %s", err);
-	f->reg = det_registry_new_state(f->cfg, sigdir(), saved, learning_s, err, sizeof(err));
-	if (!f->reg)
-		fail_msg("registry: %s", err);
-}
-
-static void fx_close(struct fx *f)
-{
-	det_registry_free(f->reg);
-	alert_pipe_free(f->ap);
-	out_mgr_free(f->out);
-	cfg_free(f->cfg);
-	unlink(f->path);
-	f->reg = NULL;
-}
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-	fx_open(f, NULL, NULL, 0);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	if (f->reg)
-		fx_close(f);
-	free(f);
-	return 0;
-}
-
-/* Flushes and returns the alerts written so far as a JSON array (caller decrefs). */
-static json_t *alerts(struct fx *f)
-{
-	alert_pipe_flush(f->ap);
-	out_mgr_sync(f->out);
-	json_t *arr = json_array();
-	FILE *fp = fopen(f->path, "r");
-	assert_non_null(fp);
-	char line[8192];
-	while (fgets(line, sizeof(line), fp)) {
-		json_error_t e;
-		json_t *j = json_loads(line, 0, &e);
-		if (!j)
-			fail_msg("invalid JSON line: %s: %s", e.text, line);
-		json_array_append_new(arr, j);
-	}
-	fclose(fp);
-	return arr;
-}
-
-static const char *str_at(json_t *a, const char *o1, const char *o2)
-{
-	json_t *x = json_object_get(json_object_get(a, o1), o2);
-	return json_string_value(x);
-}
 
 static void mk(struct arp_ev *ev, uint16_t op, const char *eth_src, const char *sha,
 	       const uint8_t spa[4], const uint8_t tpa[4])
@@ -130,28 +38,28 @@ static const uint8_t gw[4] = { 192, 0, 2, 1 }, victim[4] = { 192, 0, 2, 23 };
 
 static void test_consistent_frame_is_silent(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	struct arp_ev ev;
 	mk(&ev, 2, "02:00:00:00:00:01", "02:00:00:00:00:01", gw, victim);
 	det_dispatch_arp(f->reg, &ev, f->ap);
-	json_t *a = alerts(f);
+	json_t *a = detfix_alerts(f);
 	assert_int_equal(json_array_size(a), 0);
 	json_decref(a);
 }
 
 static void test_mismatch_alerts_with_evidence(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	struct arp_ev ev;
 	mk(&ev, 2, "02:00:00:00:00:77", "02:00:00:00:00:66", gw, victim);
 	ev.m.vlan = 10;
 	det_dispatch_arp(f->reg, &ev, f->ap);
-	json_t *arr = alerts(f);
+	json_t *arr = detfix_alerts(f);
 	assert_int_equal(json_array_size(arr), 1);
 	json_t *a = json_array_get(arr, 0);
-	assert_string_equal(str_at(a, "event", "action"), "arp.ethernet_mismatch");
-	assert_string_equal(str_at(a, "source", "ip"), "192.0.2.1");
-	assert_string_equal(str_at(a, "source", "mac"), "02:00:00:00:00:66");
+	assert_string_equal(detfix_str(a, "event.action"), "arp.ethernet_mismatch");
+	assert_string_equal(detfix_str(a, "source.ip"), "192.0.2.1");
+	assert_string_equal(detfix_str(a, "source.mac"), "02:00:00:00:00:66");
 	json_t *evd = json_object_get(json_object_get(a, "onpath"), "evidence");
 	assert_string_equal(json_string_value(json_object_get(evd, "eth_src")), "02:00:00:00:00:77");
 	assert_string_equal(json_string_value(json_object_get(evd, "sender_mac")), "02:00:00:00:00:66");
@@ -163,14 +71,14 @@ static void test_mismatch_alerts_with_evidence(void **state)
 
 static void test_repeats_aggregate(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	struct arp_ev ev;
 	for (int i = 0; i < 50; i++) {
 		mk(&ev, 2, "02:00:00:00:00:77", "02:00:00:00:00:66", gw, victim);
 		ev.m.ts_us += (uint64_t)i * 1000000u;
 		det_dispatch_arp(f->reg, &ev, f->ap);
 	}
-	json_t *arr = alerts(f);
+	json_t *arr = detfix_alerts(f);
 	/* The first at once, then one aggregate for the other 49 inside the window. */
 	assert_int_equal(json_array_size(arr), 2);
 	json_t *agg = json_array_get(arr, 1);
@@ -180,7 +88,7 @@ static void test_repeats_aggregate(void **state)
 
 static void test_virtual_mac_not_reported(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	struct arp_ev ev;
 	/* A VRRP master answering for the virtual MAC from its physical NIC. */
 	mk(&ev, 2, "02:00:00:00:00:02", "00:00:5e:00:01:0a", gw, victim);
@@ -188,23 +96,23 @@ static void test_virtual_mac_not_reported(void **state)
 	/* HSRPv2 range is a 36-bit prefix: 00:00:0c:9f:f0:00/36 covers ...:9f:fX:XX. */
 	mk(&ev, 2, "02:00:00:00:00:02", "00:00:0c:9f:f1:23", gw, victim);
 	det_dispatch_arp(f->reg, &ev, f->ap);
-	json_t *arr = alerts(f);
+	json_t *arr = detfix_alerts(f);
 	assert_int_equal(json_array_size(arr), 0);
 	json_decref(arr);
 	/* Just outside the HSRPv2 prefix: reported - and, as a physical MAC taking the
 	 * address from a virtual one, an IP/MAC change too. */
 	mk(&ev, 2, "02:00:00:00:00:02", "00:00:0c:9f:e1:23", gw, victim);
 	det_dispatch_arp(f->reg, &ev, f->ap);
-	arr = alerts(f);
+	arr = detfix_alerts(f);
 	assert_int_equal(json_array_size(arr), 2);
-	assert_string_equal(str_at(json_array_get(arr, 0), "event", "action"), "arp.ethernet_mismatch");
-	assert_string_equal(str_at(json_array_get(arr, 1), "event", "action"), "arp.ip_mac_changed");
+	assert_string_equal(detfix_str(json_array_get(arr, 0), "event.action"), "arp.ethernet_mismatch");
+	assert_string_equal(detfix_str(json_array_get(arr, 1), "event.action"), "arp.ip_mac_changed");
 	json_decref(arr);
 }
 
 static void test_bad_hwaddr(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	struct arp_ev ev;
 	mk(&ev, 2, "02:00:00:00:00:77", "ff:ff:ff:ff:ff:ff", gw, victim);
 	det_dispatch_arp(f->reg, &ev, f->ap);
@@ -212,21 +120,21 @@ static void test_bad_hwaddr(void **state)
 	det_dispatch_arp(f->reg, &ev, f->ap);
 	mk(&ev, 1, "02:00:00:00:00:77", "01:00:5e:00:00:01", victim, gw);
 	det_dispatch_arp(f->reg, &ev, f->ap);
-	json_t *arr = alerts(f);
+	json_t *arr = detfix_alerts(f);
 	assert_int_equal(json_array_size(arr), 3);
 	for (size_t i = 0; i < 3; i++)
-		assert_string_equal(str_at(json_array_get(arr, i), "event", "action"), "arp.bad_hwaddr");
+		assert_string_equal(detfix_str(json_array_get(arr, i), "event.action"), "arp.bad_hwaddr");
 	json_decref(arr);
 }
 
 static void test_no_eth_header_no_mismatch(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	struct arp_ev ev;
 	mk(&ev, 2, "02:00:00:00:00:77", "02:00:00:00:00:66", gw, victim);
 	ev.m.has_eth = false; /* e.g. Linux cooked capture without a link source */
 	det_dispatch_arp(f->reg, &ev, f->ap);
-	json_t *arr = alerts(f);
+	json_t *arr = detfix_alerts(f);
 	assert_int_equal(json_array_size(arr), 0);
 	json_decref(arr);
 }
@@ -237,35 +145,8 @@ static void test_no_eth_header_no_mismatch(void **state)
 #define T0 1700000000000000ull
 #define SEC 1000000ull
 
-static size_t count_action(json_t *arr, const char *action)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < json_array_size(arr); i++)
-		if (strcmp(str_at(json_array_get(arr, i), "event", "action"), action) == 0)
-			n++;
-	return n;
-}
-
-static json_t *first_action(json_t *arr, const char *action)
-{
-	for (size_t i = 0; i < json_array_size(arr); i++)
-		if (strcmp(str_at(json_array_get(arr, i), "event", "action"), action) == 0)
-			return json_array_get(arr, i);
-	return NULL;
-}
-
-static json_int_t sev(json_t *a)
-{
-	return json_integer_value(json_object_get(json_object_get(a, "event"), "severity"));
-}
-
-static const char *evs(json_t *a, const char *k)
-{
-	return json_string_value(json_object_get(json_object_get(json_object_get(a, "onpath"), "evidence"), k));
-}
-
 /* A consistent frame (Ethernet source = sender MAC) at T0 + t seconds. */
-static void send(struct fx *f, uint16_t op, const char *mac, const uint8_t spa[4], const uint8_t tpa[4],
+static void send(struct detfix *f, uint16_t op, const char *mac, const uint8_t spa[4], const uint8_t tpa[4],
 		 uint64_t t)
 {
 	struct arp_ev ev;
@@ -275,70 +156,64 @@ static void send(struct fx *f, uint16_t op, const char *mac, const uint8_t spa[4
 }
 
 /* victim asks for ip, mac answers: a solicited reply. */
-static void resolve(struct fx *f, const uint8_t ip[4], const char *mac, uint64_t t)
+static void resolve(struct detfix *f, const uint8_t ip[4], const char *mac, uint64_t t)
 {
 	send(f, 1, "02:00:00:00:00:17", victim, ip, t);
 	send(f, 2, mac, ip, victim, t);
-}
-
-static void reopen(struct fx *f, const char *yaml, const json_t *saved, uint64_t learning_s)
-{
-	fx_close(f);
-	fx_open(f, yaml, saved, learning_s);
 }
 
 static const uint8_t host2[4] = { 192, 0, 2, 42 };
 
 static void test_new_station_off_by_default(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	resolve(f, gw, "02:00:00:00:00:01", 0);
 	resolve(f, host2, "02:00:00:00:00:02", 1);
-	json_t *a = alerts(f);
+	json_t *a = detfix_alerts(f);
 	assert_int_equal(json_array_size(a), 0);
 	json_decref(a);
-	reopen(f, "detectors:\n  arp:\n    report_new_stations: true\n", NULL, 0);
+	detfix_reopen(f, "detectors:\n  arp:\n    report_new_stations: true\n", NULL, 0);
 	resolve(f, gw, "02:00:00:00:00:01", 0);
-	a = alerts(f);
+	a = detfix_alerts(f);
 	/* the victim (its request) and the gateway */
-	assert_int_equal(count_action(a, "arp.new_station"), 2);
-	json_t *n = first_action(a, "arp.new_station");
-	assert_true(sev(n) <= 2);
+	assert_int_equal(detfix_count(a, "arp.new_station"), 2);
+	json_t *n = detfix_first(a, "arp.new_station");
+	assert_true(detfix_sev(n) <= 2);
 	json_decref(a);
 	/* Cold start with a learning window: "never seen" is muted inside it only. */
-	reopen(f, "detectors:\n  arp:\n    report_new_stations: true\n", NULL, 60);
+	detfix_reopen(f, "detectors:\n  arp:\n    report_new_stations: true\n", NULL, 60);
 	resolve(f, gw, "02:00:00:00:00:01", 0);
 	resolve(f, host2, "02:00:00:00:00:02", 30);
-	a = alerts(f);
+	a = detfix_alerts(f);
 	assert_int_equal(json_array_size(a), 0);
 	json_decref(a);
 	send(f, 1, "02:00:00:00:00:33", (const uint8_t[4]){ 192, 0, 2, 33 }, gw, 61);
-	a = alerts(f);
-	assert_int_equal(count_action(a, "arp.new_station"), 1);
+	a = detfix_alerts(f);
+	assert_int_equal(detfix_count(a, "arp.new_station"), 1);
 	json_decref(a);
 }
 
 static void test_ip_mac_changed(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	resolve(f, host2, "02:00:00:00:00:02", 0);
 	resolve(f, host2, "02:00:00:00:00:99", 10); /* solicited */
-	json_t *arr = alerts(f);
+	json_t *arr = detfix_alerts(f);
 	assert_int_equal(json_array_size(arr), 1);
-	json_t *a = first_action(arr, "arp.ip_mac_changed");
+	json_t *a = detfix_first(arr, "arp.ip_mac_changed");
 	assert_non_null(a);
-	assert_int_equal(sev(a), 5);
-	assert_string_equal(evs(a, "old_mac"), "02:00:00:00:00:02");
-	assert_string_equal(evs(a, "new_mac"), "02:00:00:00:00:99");
-	assert_string_equal(evs(a, "ip"), "192.0.2.42");
+	assert_int_equal(detfix_sev(a), 5);
+	assert_string_equal(detfix_ev_str(a, "old_mac"), "02:00:00:00:00:02");
+	assert_string_equal(detfix_ev_str(a, "new_mac"), "02:00:00:00:00:99");
+	assert_string_equal(detfix_ev_str(a, "ip"), "192.0.2.42");
 	assert_false(json_is_true(json_object_get(json_object_get(json_object_get(a, "onpath"), "evidence"), "unsolicited")));
 	json_decref(arr);
 	/* An unsolicited reply moving it again: one step worse. */
 	send(f, 2, "02:00:00:00:00:66", host2, victim, 20);
-	arr = alerts(f);
+	arr = detfix_alerts(f);
 	a = json_array_get(arr, 1);
-	assert_string_equal(str_at(a, "event", "action"), "arp.ip_mac_changed");
-	assert_int_equal(sev(a), 6);
+	assert_string_equal(detfix_str(a, "event.action"), "arp.ip_mac_changed");
+	assert_int_equal(detfix_sev(a), 6);
 	assert_non_null(strstr(json_string_value(json_object_get(a, "message")), "unsolicited"));
 	json_decref(arr);
 	/* The same IP on another VLAN is another host. */
@@ -347,32 +222,32 @@ static void test_ip_mac_changed(void **state)
 	ev.m.vlan = 7;
 	ev.m.ts_us = T0 + 30 * SEC;
 	det_dispatch_arp(f->reg, &ev, f->ap);
-	arr = alerts(f);
+	arr = detfix_alerts(f);
 	assert_int_equal(json_array_size(arr), 2);
 	json_decref(arr);
 }
 
 static void test_flip_flop_and_reused(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	const char *A = "02:00:00:00:00:0a", *B = "02:00:00:00:00:0b", *C = "02:00:00:00:00:0c";
 	resolve(f, host2, A, 0);
 	resolve(f, host2, B, 1);  /* changed */
 	resolve(f, host2, A, 2);  /* flip-flop */
 	resolve(f, host2, B, 3);  /* flip-flop again: same key, aggregated */
-	json_t *arr = alerts(f);
-	assert_int_equal(count_action(arr, "arp.ip_mac_changed"), 1);
-	assert_int_equal(count_action(arr, "arp.flip_flop"), 2); /* first + aggregate */
-	json_t *ff = first_action(arr, "arp.flip_flop");
-	assert_int_equal(sev(ff), 6);
-	assert_string_equal(evs(ff, "old_mac"), B);
-	assert_string_equal(evs(ff, "new_mac"), A);
+	json_t *arr = detfix_alerts(f);
+	assert_int_equal(detfix_count(arr, "arp.ip_mac_changed"), 1);
+	assert_int_equal(detfix_count(arr, "arp.flip_flop"), 2); /* first + aggregate */
+	json_t *ff = detfix_first(arr, "arp.flip_flop");
+	assert_int_equal(detfix_sev(ff), 6);
+	assert_string_equal(detfix_ev_str(ff, "old_mac"), B);
+	assert_string_equal(detfix_ev_str(ff, "new_mac"), A);
 	json_decref(arr);
 	resolve(f, host2, C, 4);  /* changed: history B, A */
 	resolve(f, host2, A, 5);  /* A is two back: reused */
-	arr = alerts(f);
-	assert_int_equal(count_action(arr, "arp.reused_old_mac"), 1);
-	json_t *r = first_action(arr, "arp.reused_old_mac");
+	arr = detfix_alerts(f);
+	assert_int_equal(detfix_count(arr, "arp.reused_old_mac"), 1);
+	json_t *r = detfix_first(arr, "arp.reused_old_mac");
 	json_t *prev = json_object_get(json_object_get(json_object_get(r, "onpath"), "evidence"), "previous_macs");
 	assert_string_equal(json_string_value(json_array_get(prev, 0)), C);
 	json_decref(arr);
@@ -380,8 +255,8 @@ static void test_flip_flop_and_reused(void **state)
 
 static void test_protected_configured(void **state)
 {
-	struct fx *f = *state;
-	reopen(f,
+	struct detfix *f = *state;
+	detfix_reopen(f,
 	       "detectors:\n  arp:\n    protected:\n"
 	       "      - {ip: 192.0.2.1, mac: \"02:00:00:00:00:01\", role: gateway}\n"
 	       "      - {ip: 192.0.2.53, role: resolver}\n",
@@ -389,36 +264,36 @@ static void test_protected_configured(void **state)
 	/* The configured MAC is a baseline: even inside the learning window, a first
 	 * claim from another MAC alerts at once. */
 	send(f, 2, "02:00:00:00:00:66", gw, victim, 1);
-	json_t *arr = alerts(f);
+	json_t *arr = detfix_alerts(f);
 	assert_int_equal(json_array_size(arr), 1);
 	json_t *a = json_array_get(arr, 0);
-	assert_string_equal(str_at(a, "event", "action"), "arp.ip_mac_changed");
-	assert_true(sev(a) >= 8);
-	assert_string_equal(evs(a, "role"), "gateway");
-	assert_string_equal(evs(a, "baseline"), "configured");
-	assert_string_equal(evs(a, "old_mac"), "02:00:00:00:00:01");
+	assert_string_equal(detfix_str(a, "event.action"), "arp.ip_mac_changed");
+	assert_true(detfix_sev(a) >= 8);
+	assert_string_equal(detfix_ev_str(a, "role"), "gateway");
+	assert_string_equal(detfix_ev_str(a, "baseline"), "configured");
+	assert_string_equal(detfix_ev_str(a, "old_mac"), "02:00:00:00:00:01");
 	assert_non_null(strstr(json_string_value(json_object_get(a, "message")), "(gateway)"));
 	json_decref(arr);
 	/* The real gateway answers: flip-flop of a protected address, critical. */
 	resolve(f, gw, "02:00:00:00:00:01", 2);
-	arr = alerts(f);
-	a = first_action(arr, "arp.flip_flop");
+	arr = detfix_alerts(f);
+	a = detfix_first(arr, "arp.flip_flop");
 	assert_non_null(a);
-	assert_int_equal(sev(a), 9);
+	assert_int_equal(detfix_sev(a), 9);
 	json_decref(arr);
 	/* Protected without a MAC: learned, then any change is high. */
 	const uint8_t res[4] = { 192, 0, 2, 53 };
 	resolve(f, res, "02:00:00:00:00:35", 3);
 	resolve(f, res, "02:00:00:00:00:36", 4);
-	arr = alerts(f);
+	arr = detfix_alerts(f);
 	a = json_array_get(arr, json_array_size(arr) - 1);
-	assert_string_equal(str_at(a, "event", "action"), "arp.ip_mac_changed");
-	assert_int_equal(sev(a), 8);
-	assert_string_equal(evs(a, "role"), "resolver");
+	assert_string_equal(detfix_str(a, "event.action"), "arp.ip_mac_changed");
+	assert_int_equal(detfix_sev(a), 8);
+	assert_string_equal(detfix_ev_str(a, "role"), "resolver");
 	json_decref(arr);
 }
 
-static void ack(struct fx *f, const uint8_t yiaddr[4], const char *chaddr, const uint8_t router[4],
+static void ack(struct detfix *f, const uint8_t yiaddr[4], const char *chaddr, const uint8_t router[4],
 		uint64_t t)
 {
 	struct dhcp_msg d;
@@ -455,106 +330,106 @@ static void ack(struct fx *f, const uint8_t yiaddr[4], const char *chaddr, const
 
 static void test_protected_learned_from_dhcp(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	resolve(f, gw, "02:00:00:00:00:01", 0);
 	ack(f, victim, "02:00:00:00:00:17", gw, 1); /* the DHCP server names 192.0.2.1 the router */
 	send(f, 2, "02:00:00:00:00:66", gw, victim, 20); /* long after the victim's request */
-	json_t *arr = alerts(f);
-	json_t *a = first_action(arr, "arp.ip_mac_changed");
+	json_t *arr = detfix_alerts(f);
+	json_t *a = detfix_first(arr, "arp.ip_mac_changed");
 	assert_non_null(a);
-	assert_int_equal(sev(a), 9); /* protected 8, unsolicited +1 */
-	assert_string_equal(evs(a, "role"), "gateway");
+	assert_int_equal(detfix_sev(a), 9); /* protected 8, unsolicited +1 */
+	assert_string_equal(detfix_ev_str(a, "role"), "gateway");
 	json_decref(arr);
 }
 
 static void test_allowlists(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	/* To a VRRP virtual MAC: the router pair took the address. */
 	resolve(f, gw, "02:00:00:00:00:01", 0);
 	send(f, 2, "00:00:5e:00:01:0a", gw, gw, 1);
-	json_t *arr = alerts(f);
+	json_t *arr = detfix_alerts(f);
 	assert_int_equal(json_array_size(arr), 0);
 	json_decref(arr);
 	/* From the virtual MAC to a physical one: what an attacker would do. */
 	send(f, 2, "02:00:00:00:00:66", gw, victim, 2);
-	arr = alerts(f);
-	assert_int_equal(count_action(arr, "arp.ip_mac_changed"), 1);
+	arr = detfix_alerts(f);
+	assert_int_equal(detfix_count(arr, "arp.ip_mac_changed"), 1);
 	json_decref(arr);
 	/* A declared failover pair. */
-	reopen(f, "detectors:\n  arp:\n    failover:\n      - [\"02:00:00:00:00:a1\", \"02:00:00:00:00:a2\"]\n",
+	detfix_reopen(f, "detectors:\n  arp:\n    failover:\n      - [\"02:00:00:00:00:a1\", \"02:00:00:00:00:a2\"]\n",
 	       NULL, 0);
 	resolve(f, gw, "02:00:00:00:00:a1", 0);
 	resolve(f, gw, "02:00:00:00:00:a2", 1);
 	resolve(f, gw, "02:00:00:00:00:a1", 2);
-	arr = alerts(f);
+	arr = detfix_alerts(f);
 	assert_int_equal(json_array_size(arr), 0);
 	json_decref(arr);
 	/* A lease changing hands: the old MAC silent since before the ACK. */
 	resolve(f, host2, "02:00:00:00:00:b1", 10);
 	ack(f, host2, "02:00:00:00:00:b2", NULL, 100);
 	resolve(f, host2, "02:00:00:00:00:b2", 101);
-	arr = alerts(f);
+	arr = detfix_alerts(f);
 	assert_int_equal(json_array_size(arr), 0);
 	json_decref(arr);
 	/* ... but not when the old MAC spoke after the lease: someone else's claim. */
 	resolve(f, host2, "02:00:00:00:00:b1", 102);
 	resolve(f, host2, "02:00:00:00:00:b2", 103);
-	arr = alerts(f);
+	arr = detfix_alerts(f);
 	assert_true(json_array_size(arr) >= 1);
 	json_decref(arr);
 }
 
 static void test_stale_change_is_low(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	resolve(f, host2, "02:00:00:00:00:0a", 0);
 	resolve(f, host2, "02:00:00:00:00:0b", 5 * 3600);
-	json_t *arr = alerts(f);
-	json_t *a = first_action(arr, "arp.ip_mac_changed");
+	json_t *arr = detfix_alerts(f);
+	json_t *a = detfix_first(arr, "arp.ip_mac_changed");
 	assert_non_null(a);
-	assert_int_equal(sev(a), 3);
+	assert_int_equal(detfix_sev(a), 3);
 	json_decref(arr);
 }
 
 static void test_mac_claims_many_ips(void **state)
 {
-	struct fx *f = *state;
-	reopen(f, "detectors:\n  arp:\n    protected:\n      - {ip: 192.0.2.1, role: gateway}\n", NULL, 0);
+	struct detfix *f = *state;
+	detfix_reopen(f, "detectors:\n  arp:\n    protected:\n      - {ip: 192.0.2.1, role: gateway}\n", NULL, 0);
 	resolve(f, gw, "02:00:00:00:00:01", 0);
 	/* A host claims 7 neighbours: below the default threshold of 8. */
 	for (int i = 0; i < 7; i++) {
 		const uint8_t ip[4] = { 192, 0, 2, (uint8_t)(100 + i) };
 		send(f, 2, "02:00:00:00:00:66", ip, victim, 1);
 	}
-	json_t *arr = alerts(f);
-	assert_int_equal(count_action(arr, "arp.mac_claims_many_ips"), 0);
+	json_t *arr = detfix_alerts(f);
+	assert_int_equal(detfix_count(arr, "arp.mac_claims_many_ips"), 0);
 	json_decref(arr);
 	/* ... and the gateway: 8 IPs, one of them protected and taken. */
 	send(f, 2, "02:00:00:00:00:66", gw, victim, 2);
-	arr = alerts(f);
-	json_t *a = first_action(arr, "arp.mac_claims_many_ips");
+	arr = detfix_alerts(f);
+	json_t *a = detfix_first(arr, "arp.mac_claims_many_ips");
 	assert_non_null(a);
-	assert_int_equal(sev(a), 8);
+	assert_int_equal(detfix_sev(a), 8);
 	json_t *e = json_object_get(json_object_get(a, "onpath"), "evidence");
 	assert_int_equal(json_integer_value(json_object_get(e, "ips_count")), 8);
 	assert_int_equal(json_array_size(json_object_get(e, "ips")), 8);
-	assert_string_equal(evs(a, "protected_role"), "gateway");
+	assert_string_equal(detfix_ev_str(a, "protected_role"), "gateway");
 	json_decref(arr);
 	/* Claims older than the window do not count. */
-	reopen(f, "detectors:\n  arp:\n    many_ips_threshold: 3\n    many_ips_window: 10s\n", NULL, 0);
+	detfix_reopen(f, "detectors:\n  arp:\n    many_ips_threshold: 3\n    many_ips_window: 10s\n", NULL, 0);
 	for (int i = 0; i < 4; i++) {
 		const uint8_t ip[4] = { 192, 0, 2, (uint8_t)(100 + i) };
 		send(f, 2, "02:00:00:00:00:66", ip, victim, (uint64_t)i * 20);
 	}
-	arr = alerts(f);
-	assert_int_equal(count_action(arr, "arp.mac_claims_many_ips"), 0);
+	arr = detfix_alerts(f);
+	assert_int_equal(detfix_count(arr, "arp.mac_claims_many_ips"), 0);
 	json_decref(arr);
 }
 
 static void test_storm(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	/* Solicited replies at a high rate are no storm. */
 	for (int i = 0; i < 300; i++) {
 		const uint8_t ip[4] = { 198, 51, 100, (uint8_t)(1 + i % 200) };
@@ -568,7 +443,7 @@ static void test_storm(void **state)
 		ev.m.ts_us = T0 + (uint64_t)i * 1000 + 10;
 		det_dispatch_arp(f->reg, &ev, f->ap);
 	}
-	json_t *arr = alerts(f);
+	json_t *arr = detfix_alerts(f);
 	assert_int_equal(json_array_size(arr), 0);
 	json_decref(arr);
 	/* 300 unsolicited replies "192.0.2.42 is-at attacker" over 15 s: two intervals
@@ -579,12 +454,12 @@ static void test_storm(void **state)
 		ev.m.ts_us = T0 + 20 * SEC + (uint64_t)i * 50000;
 		det_dispatch_arp(f->reg, &ev, f->ap);
 	}
-	arr = alerts(f);
-	assert_int_equal(count_action(arr, "arp.unsolicited_reply_storm"), 2); /* first + aggregate */
-	json_t *a = first_action(arr, "arp.unsolicited_reply_storm");
+	arr = detfix_alerts(f);
+	assert_int_equal(detfix_count(arr, "arp.unsolicited_reply_storm"), 2); /* first + aggregate */
+	json_t *a = detfix_first(arr, "arp.unsolicited_reply_storm");
 	json_t *top = json_object_get(json_object_get(json_object_get(a, "onpath"), "evidence"), "top_senders");
 	assert_string_equal(json_string_value(json_object_get(json_array_get(top, 0), "mac")), "02:00:00:00:00:66");
-	assert_string_equal(str_at(a, "source", "mac"), "02:00:00:00:00:66");
+	assert_string_equal(detfix_str(a, "source.mac"), "02:00:00:00:00:66");
 	json_decref(arr);
 }
 
@@ -601,8 +476,8 @@ static uint64_t rnd(void)
  * flood is one storm alert, not a million alerts. */
 static void test_flood_bounded(void **state)
 {
-	struct fx *f = *state;
-	reopen(f, "detectors:\n  arp:\n    max_entries: 65536\n    max_macs: 16384\n", NULL, 0);
+	struct detfix *f = *state;
+	detfix_reopen(f, "detectors:\n  arp:\n    max_entries: 65536\n    max_macs: 16384\n", NULL, 0);
 	long rss_mid = 0;
 	for (uint64_t i = 0; i < 1000000; i++) {
 		struct arp_ev ev;
@@ -625,9 +500,9 @@ static void test_flood_bounded(void **state)
 			rss_mid = util_peak_rss_kib();
 	}
 	long rss_end = util_peak_rss_kib();
-	json_t *arr = alerts(f);
+	json_t *arr = detfix_alerts(f);
 	size_t n = json_array_size(arr);
-	assert_true(count_action(arr, "arp.unsolicited_reply_storm") >= 1);
+	assert_true(detfix_count(arr, "arp.unsolicited_reply_storm") >= 1);
 	/* the storm, its aggregate, and at most the per-storm budget (32) of others */
 	assert_true(n <= 32 + 20);
 	json_decref(arr);
@@ -637,7 +512,7 @@ static void test_flood_bounded(void **state)
 
 static void test_bogon(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	const uint8_t lo[4] = { 127, 0, 0, 1 }, mc[4] = { 224, 0, 0, 5 }, bc[4] = { 255, 255, 255, 255 },
 		      zero[4] = { 0, 0, 0, 0 }, other[4] = { 203, 0, 113, 9 };
 	send(f, 2, "02:00:00:00:00:66", lo, victim, 0);
@@ -646,24 +521,24 @@ static void test_bogon(void **state)
 	send(f, 2, "02:00:00:00:00:66", zero, victim, 0);
 	send(f, 1, "02:00:00:00:00:67", zero, victim, 0); /* RFC 5227 probe: fine */
 	send(f, 2, "02:00:00:00:00:66", other, victim, 0); /* no local_networks: fine */
-	json_t *arr = alerts(f);
-	assert_int_equal(count_action(arr, "arp.bogon"), 4);
+	json_t *arr = detfix_alerts(f);
+	assert_int_equal(detfix_count(arr, "arp.bogon"), 4);
 	assert_int_equal(json_array_size(arr), 4);
 	json_decref(arr);
-	reopen(f, "detectors:\n  arp:\n    local_networks: [192.0.2.0/24, 198.51.100.0/25]\n", NULL, 0);
+	detfix_reopen(f, "detectors:\n  arp:\n    local_networks: [192.0.2.0/24, 198.51.100.0/25]\n", NULL, 0);
 	send(f, 2, "02:00:00:00:00:66", other, victim, 0);
 	send(f, 2, "02:00:00:00:00:66", (const uint8_t[4]){ 198, 51, 100, 200 }, victim, 0);
 	send(f, 2, "02:00:00:00:00:66", (const uint8_t[4]){ 198, 51, 100, 100 }, victim, 0);
 	send(f, 2, "02:00:00:00:00:66", host2, victim, 0);
-	arr = alerts(f);
-	assert_int_equal(count_action(arr, "arp.bogon"), 2);
-	assert_string_equal(evs(json_array_get(arr, 0), "reason"), "outside the configured local networks");
+	arr = detfix_alerts(f);
+	assert_int_equal(detfix_count(arr, "arp.bogon"), 2);
+	assert_string_equal(detfix_ev_str(json_array_get(arr, 0), "reason"), "outside the configured local networks");
 	json_decref(arr);
 }
 
 static void test_state_persists(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	resolve(f, gw, "02:00:00:00:00:01", 0);
 	resolve(f, host2, "02:00:00:00:00:02", 1);
 	json_t *saved = det_registry_save(f->reg);
@@ -679,21 +554,21 @@ static void test_state_persists(void **state)
 	free(text);
 	/* A restart with state and a learning window: a known binding that changes
 	 * alerts at once (the window applies to a cold start only). */
-	reopen(f, "detectors:\n  arp:\n    report_new_stations: true\n", saved, 3600);
+	detfix_reopen(f, "detectors:\n  arp:\n    report_new_stations: true\n", saved, 3600);
 	send(f, 2, "02:00:00:00:00:66", gw, victim, 10);
 	send(f, 1, "02:00:00:00:00:44", (const uint8_t[4]){ 192, 0, 2, 44 }, gw, 11);
-	json_t *arr = alerts(f);
-	assert_int_equal(count_action(arr, "arp.ip_mac_changed"), 1);
-	assert_int_equal(count_action(arr, "arp.new_station"), 1);
+	json_t *arr = detfix_alerts(f);
+	assert_int_equal(detfix_count(arr, "arp.ip_mac_changed"), 1);
+	assert_int_equal(detfix_count(arr, "arp.new_station"), 1);
 	json_decref(arr);
 	/* A damaged state section: ignored (the registry says why), the detector starts
 	 * cold and works. */
 	json_t *bad = json_pack("{s:{s:i,s:[{s:s}]}}", "arp", "version", 1, "bindings", "ip", "nope");
-	reopen(f, NULL, bad, 0);
+	detfix_reopen(f, NULL, bad, 0);
 	resolve(f, gw, "02:00:00:00:00:01", 0);
 	resolve(f, gw, "02:00:00:00:00:02", 1);
-	arr = alerts(f);
-	assert_int_equal(count_action(arr, "arp.ip_mac_changed"), 1);
+	arr = detfix_alerts(f);
+	assert_int_equal(detfix_count(arr, "arp.ip_mac_changed"), 1);
 	json_decref(arr);
 	json_decref(bad);
 	json_decref(saved);
@@ -720,7 +595,7 @@ static void test_config_errors(void **state)
 		char err[512] = "";
 		struct cfg *c;
 		assert_int_equal(cfg_load_string(cases[i].yaml, strlen(cases[i].yaml), "t.yaml", &c, err, sizeof(err)), 0);
-		struct det_registry *r = det_registry_new(c, sigdir(), err, sizeof(err));
+		struct det_registry *r = det_registry_new(c, detfix_sigdir(), err, sizeof(err));
 		if (r)
 			fail_msg("case %zu accepted", i);
 		if (!strstr(err, cases[i].want))
@@ -734,7 +609,7 @@ static void test_config_errors(void **state)
  * steady-state mix: 4096 hosts resolving each other, requests and solicited replies. */
 static void test_bench(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	const char *b = getenv("ONPATH_ARP_BENCH");
 	if (!b || strcmp(b, "1") != 0) {
 		skip();
@@ -770,7 +645,7 @@ static void test_bench(void **state)
 		det_dispatch_arp(f->reg, e, f->ap);
 	}
 	double dt = util_mono_s() - t0;
-	json_t *arr = alerts(f);
+	json_t *arr = detfix_alerts(f);
 	printf("arp bench: %d frames in %.3f s: %.2f M frames/s through the detector, %zu alerts\n", FRAMES, dt,
 	       FRAMES / dt / 1e6, json_array_size(arr));
 	json_decref(arr);
@@ -783,14 +658,14 @@ static void test_disabled_by_config(void **state)
 	struct cfg *c;
 	const char *y = "detectors:\n  arp:\n    enabled: false\n";
 	assert_int_equal(cfg_load_string(y, strlen(y), "t.yaml", &c, err, sizeof(err)), 0);
-	struct det_registry *r = det_registry_new(c, sigdir(), err, sizeof(err));
+	struct det_registry *r = det_registry_new(c, detfix_sigdir(), err, sizeof(err));
 	assert_non_null(r);
 	assert_int_equal(det_registry_active(r), det_builtin_count - 1);
 	det_registry_free(r);
 	cfg_free(c);
 	const char *bad = "detectors:\n  arp:\n    enabled: false\n  nosuch: {}\n";
 	assert_int_equal(cfg_load_string(bad, strlen(bad), "t.yaml", &c, err, sizeof(err)), 0);
-	assert_null(det_registry_new(c, sigdir(), err, sizeof(err)));
+	assert_null(det_registry_new(c, detfix_sigdir(), err, sizeof(err)));
 	assert_non_null(strstr(err, "t.yaml:4:"));
 	assert_non_null(strstr(err, "nosuch"));
 	cfg_free(c);
@@ -816,28 +691,28 @@ static void test_types_documented(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_consistent_frame_is_silent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mismatch_alerts_with_evidence, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_repeats_aggregate, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_virtual_mac_not_reported, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_hwaddr, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_eth_header_no_mismatch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_consistent_frame_is_silent, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_mismatch_alerts_with_evidence, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_repeats_aggregate, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_virtual_mac_not_reported, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_hwaddr, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_no_eth_header_no_mismatch, detfix_setup, detfix_teardown),
 		cmocka_unit_test(test_disabled_by_config),
 		cmocka_unit_test(test_types_documented),
-		cmocka_unit_test_setup_teardown(test_new_station_off_by_default, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ip_mac_changed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_flip_flop_and_reused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_protected_configured, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_protected_learned_from_dhcp, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_allowlists, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stale_change_is_low, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mac_claims_many_ips, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_storm, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_flood_bounded, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bogon, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_state_persists, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_station_off_by_default, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_ip_mac_changed, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_flip_flop_and_reused, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_protected_configured, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_protected_learned_from_dhcp, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_allowlists, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_stale_change_is_low, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_mac_claims_many_ips, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_storm, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_flood_bounded, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_bogon, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_state_persists, detfix_setup, detfix_teardown),
 		cmocka_unit_test(test_config_errors),
-		cmocka_unit_test_setup_teardown(test_bench, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bench, detfix_setup, detfix_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

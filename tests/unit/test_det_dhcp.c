@@ -16,117 +16,11 @@
 #include "../../detectors/detector.h"
 #include "decode/dhcp.h"
 #include "output.h"
+#include "detfix.h"
 #include "util.h"
 
 #define T0 1700000000000000ull
 #define SEC 1000000ull
-
-struct fx {
-	char path[64];
-	struct out_mgr *out;
-	struct alert_pipe *ap;
-	struct det_registry *reg;
-	struct cfg *cfg;
-};
-
-static const char *sigdir(void)
-{
-	static char buf[4096];
-	const char *top = getenv("top_srcdir");
-	if (!top)
-		return SRCSIGDIR;
-	snprintf(buf, sizeof(buf), "%s/signatures", top);
-	return buf;
-}
-
-static void fx_open(struct fx *f, const char *yaml, const json_t *saved, uint64_t learning_s)
-{
-	char err[512];
-	strcpy(f->path, "/tmp/test_det_dhcp.XXXXXX");
-	int fd = mkstemp(f->path);
-	assert_true(fd >= 0);
-	close(fd);
-	char spec[128];
-	snprintf(spec, sizeof(spec), "jsonl:%s", f->path);
-	f->out = out_mgr_new(1024, false);
-	assert_int_equal(out_mgr_add(f->out, spec, err, sizeof(err)), 0);
-	assert_int_equal(out_mgr_start(f->out), 0);
-	struct alert_pipe_cfg ac = { "test", NULL, 300, 1024, 1 };
-	f->ap = alert_pipe_new(&ac, f->out);
-	f->cfg = NULL;
-	if (yaml && cfg_load_string(yaml, strlen(yaml), "t.yaml", &f->cfg, err, sizeof(err)) < 0)
-		fail_msg("config: %s", err);
-	f->reg = det_registry_new_state(f->cfg, sigdir(), saved, learning_s, err, sizeof(err));
-	if (!f->reg)
-		fail_msg("registry: %s", err);
-}
-
-static void fx_close(struct fx *f)
-{
-	det_registry_free(f->reg);
-	alert_pipe_free(f->ap);
-	out_mgr_free(f->out);
-	cfg_free(f->cfg);
-	unlink(f->path);
-	f->reg = NULL;
-}
-
-static void reopen(struct fx *f, const char *yaml, const json_t *saved, uint64_t learning_s)
-{
-	fx_close(f);
-	fx_open(f, yaml, saved, learning_s);
-}
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-	fx_open(f, NULL, NULL, 0);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	if (f->reg)
-		fx_close(f);
-	free(f);
-	return 0;
-}
-
-static json_t *alerts(struct fx *f)
-{
-	alert_pipe_flush(f->ap);
-	out_mgr_sync(f->out);
-	json_t *arr = json_array();
-	FILE *fp = fopen(f->path, "r");
-	assert_non_null(fp);
-	char line[16384];
-	while (fgets(line, sizeof(line), fp)) {
-		json_error_t e;
-		json_t *j = json_loads(line, 0, &e);
-		if (!j)
-			fail_msg("invalid JSON line: %s: %s", e.text, line);
-		json_array_append_new(arr, j);
-	}
-	fclose(fp);
-	return arr;
-}
-
-static const char *action(json_t *a)
-{
-	return json_string_value(json_object_get(json_object_get(a, "event"), "action"));
-}
-
-static json_int_t sev(json_t *a)
-{
-	return json_integer_value(json_object_get(json_object_get(a, "event"), "severity"));
-}
-
-static const char *evs(json_t *a, const char *k)
-{
-	return json_string_value(json_object_get(json_object_get(json_object_get(a, "onpath"), "evidence"), k));
-}
 
 
 struct offer {
@@ -148,7 +42,7 @@ static void addr(const char *s, struct op_addr *a)
 	assert_int_equal(util_addr_parse(s, a), 0);
 }
 
-static void send(struct fx *f, const struct offer *o, uint64_t t)
+static void send(struct detfix *f, const struct offer *o, uint64_t t)
 {
 	struct dhcp_msg d;
 	struct dhcp_ev ev;
@@ -206,12 +100,12 @@ static void send(struct fx *f, const struct offer *o, uint64_t t)
 
 static void test_tofu_and_rogue(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	struct offer legit = { .server = SRV, .mac = SRVMAC, .router = "192.0.2.1", .dns = "192.0.2.53" };
 	send(f, &legit, 0);
 	legit.type = DHCP_ACK;
 	send(f, &legit, 1);
-	json_t *arr = alerts(f);
+	json_t *arr = detfix_alerts(f);
 	assert_int_equal(json_array_size(arr), 0);
 	json_decref(arr);
 	/* A second server handing out itself as router and resolver. */
@@ -220,16 +114,16 @@ static void test_tofu_and_rogue(void **state)
 	send(f, &rogue, 2);
 	rogue.type = DHCP_ACK;
 	send(f, &rogue, 3);
-	arr = alerts(f);
+	arr = detfix_alerts(f);
 	assert_int_equal(json_array_size(arr), 2); /* first + aggregate */
 	json_t *a = json_array_get(arr, 0);
-	assert_string_equal(action(a), "dhcp.rogue_server");
-	assert_int_equal(sev(a), 8);
-	assert_string_equal(evs(a, "reason"), "server not in the baseline");
+	assert_string_equal(detfix_action(a), "dhcp.rogue_server");
+	assert_int_equal(detfix_sev(a), 8);
+	assert_string_equal(detfix_ev_str(a, "reason"), "server not in the baseline");
 	assert_true(json_is_true(json_object_get(json_object_get(json_object_get(a, "onpath"), "evidence"), "self_dns")));
-	assert_string_equal(evs(a, "server_id"), "192.0.2.66");
-	assert_string_equal(evs(a, "offered_ip"), "192.0.2.23");
-	assert_string_equal(evs(a, "client_mac"), "02:00:00:00:00:23");
+	assert_string_equal(detfix_ev_str(a, "server_id"), "192.0.2.66");
+	assert_string_equal(detfix_ev_str(a, "offered_ip"), "192.0.2.23");
+	assert_string_equal(detfix_ev_str(a, "client_mac"), "02:00:00:00:00:23");
 	json_t *tid = json_object_get(json_object_get(json_object_get(a, "threat"), "technique"), "id");
 	assert_string_equal(json_string_value(json_array_get(tid, 0)), "T1557.003");
 	json_decref(arr);
@@ -237,22 +131,22 @@ static void test_tofu_and_rogue(void **state)
 	struct offer partner = { .server = "192.0.2.68", .mac = "02:00:00:00:00:44", .router = "192.0.2.1",
 				 .dns = "192.0.2.53" };
 	send(f, &partner, 4);
-	arr = alerts(f);
+	arr = detfix_alerts(f);
 	a = json_array_get(arr, json_array_size(arr) - 1);
-	assert_string_equal(action(a), "dhcp.rogue_server");
-	assert_int_equal(sev(a), 5);
+	assert_string_equal(detfix_action(a), "dhcp.rogue_server");
+	assert_int_equal(detfix_sev(a), 5);
 	json_decref(arr);
 	/* Client messages and NAKs are not judged. */
 	struct offer nak = { .server = "192.0.2.99", .mac = "02:00:00:00:00:99", .type = DHCP_NAK };
 	send(f, &nak, 5);
-	arr = alerts(f);
+	arr = detfix_alerts(f);
 	assert_int_equal(json_array_size(arr), 3);
 	json_decref(arr);
 }
 
 static void test_impersonation(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	struct offer legit = { .server = SRV, .mac = SRVMAC, .router = "192.0.2.1", .dns = "192.0.2.53" };
 	send(f, &legit, 0);
 	struct offer fake = legit;
@@ -263,18 +157,18 @@ static void test_impersonation(void **state)
 	relayed.mac = "02:00:00:00:00:fe";
 	relayed.giaddr = "198.51.100.1";
 	send(f, &relayed, 2);
-	json_t *arr = alerts(f);
+	json_t *arr = detfix_alerts(f);
 	assert_int_equal(json_array_size(arr), 1);
 	json_t *a = json_array_get(arr, 0);
-	assert_string_equal(evs(a, "reason"), "known server identifier from another MAC");
-	assert_string_equal(evs(a, "known_server_mac"), SRVMAC);
-	assert_int_equal(sev(a), 8);
+	assert_string_equal(detfix_ev_str(a, "reason"), "known server identifier from another MAC");
+	assert_string_equal(detfix_ev_str(a, "known_server_mac"), SRVMAC);
+	assert_int_equal(detfix_sev(a), 8);
 	json_decref(arr);
 }
 
 static void test_option_changed_learned(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	struct offer legit = { .server = SRV, .mac = SRVMAC, .router = "192.0.2.1", .dns = "192.0.2.53",
 			       .dns2 = "192.0.2.54" };
 	send(f, &legit, 0);
@@ -283,20 +177,20 @@ static void test_option_changed_learned(void **state)
 	same.dns = "192.0.2.54";
 	same.dns2 = "192.0.2.53";
 	send(f, &same, 1);
-	json_t *arr = alerts(f);
+	json_t *arr = detfix_alerts(f);
 	assert_int_equal(json_array_size(arr), 0);
 	json_decref(arr);
 	struct offer changed = legit;
 	changed.dns = "203.0.113.53";
 	changed.dns2 = NULL;
 	send(f, &changed, 2);
-	arr = alerts(f);
+	arr = detfix_alerts(f);
 	assert_int_equal(json_array_size(arr), 1);
 	json_t *a = json_array_get(arr, 0);
-	assert_string_equal(action(a), "dhcp.option_changed");
-	assert_int_equal(sev(a), 6);
-	assert_string_equal(evs(a, "option"), "dns");
-	assert_string_equal(evs(a, "baseline"), "learned");
+	assert_string_equal(detfix_action(a), "dhcp.option_changed");
+	assert_int_equal(detfix_sev(a), 6);
+	assert_string_equal(detfix_ev_str(a, "option"), "dns");
+	assert_string_equal(detfix_ev_str(a, "baseline"), "learned");
 	json_t *e = json_object_get(json_object_get(a, "onpath"), "evidence");
 	assert_int_equal(json_array_size(json_object_get(e, "old")), 2);
 	assert_string_equal(json_string_value(json_array_get(json_object_get(e, "new"), 0)), "203.0.113.53");
@@ -305,8 +199,8 @@ static void test_option_changed_learned(void **state)
 
 static void test_configured(void **state)
 {
-	struct fx *f = *state;
-	reopen(f,
+	struct detfix *f = *state;
+	detfix_reopen(f,
 	       "detectors:\n  dhcp:\n    allowed_servers: [192.0.2.67, \"duid:00:03:00:01:02:00:00:00:00:47\"]\n"
 	       "    allowed_routers: [192.0.2.1]\n    allowed_dns: [192.0.2.53, \"2001:db8::53\"]\n",
 	       NULL, 0);
@@ -319,21 +213,21 @@ static void test_configured(void **state)
 	struct offer bad = legit;
 	bad.router = "192.0.2.254";
 	send(f, &bad, 2);
-	json_t *arr = alerts(f);
+	json_t *arr = detfix_alerts(f);
 	assert_int_equal(json_array_size(arr), 2);
-	assert_string_equal(evs(json_array_get(arr, 0), "reason"), "server not allowed");
-	assert_int_equal(sev(json_array_get(arr, 0)), 8);
+	assert_string_equal(detfix_ev_str(json_array_get(arr, 0), "reason"), "server not allowed");
+	assert_int_equal(detfix_sev(json_array_get(arr, 0)), 8);
 	json_t *a = json_array_get(arr, 1);
-	assert_string_equal(action(a), "dhcp.option_changed");
-	assert_int_equal(sev(a), 7);
-	assert_string_equal(evs(a, "option"), "router");
-	assert_string_equal(evs(a, "baseline"), "configured");
+	assert_string_equal(detfix_action(a), "dhcp.option_changed");
+	assert_int_equal(detfix_sev(a), 7);
+	assert_string_equal(detfix_ev_str(a, "option"), "router");
+	assert_string_equal(detfix_ev_str(a, "baseline"), "configured");
 	json_decref(arr);
 }
 
 static void test_v6(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	struct offer a6 = { .version = 6, .server = "fe80::47", .mac = SRVMAC, .dns = "2001:db8::53",
 			    .duid = "SERVER-DUID-1" };
 	send(f, &a6, 0);
@@ -345,28 +239,28 @@ static void test_v6(void **state)
 	/* v4 and v6 baselines are separate: the first v4 server is still trusted. */
 	struct offer v4 = { .server = SRV, .mac = SRVMAC, .router = "192.0.2.1" };
 	send(f, &v4, 3);
-	json_t *arr = alerts(f);
+	json_t *arr = detfix_alerts(f);
 	assert_int_equal(json_array_size(arr), 1);
 	json_t *a = json_array_get(arr, 0);
-	assert_string_equal(action(a), "dhcp.rogue_server");
-	assert_int_equal(sev(a), 8);
-	assert_string_equal(evs(a, "message_type"), "ADVERTISE");
+	assert_string_equal(detfix_action(a), "dhcp.rogue_server");
+	assert_int_equal(detfix_sev(a), 8);
+	assert_string_equal(detfix_ev_str(a, "message_type"), "ADVERTISE");
 	json_decref(arr);
 	/* Allowed by DUID. */
-	reopen(f, "detectors:\n  dhcp:\n    allowed_servers: [\"duid:524f475545\"]\n", NULL, 0);
+	detfix_reopen(f, "detectors:\n  dhcp:\n    allowed_servers: [\"duid:524f475545\"]\n", NULL, 0);
 	struct offer x = { .version = 6, .server = "fe80::66", .mac = "02:00:00:00:00:66", .duid = "ROGUE" };
 	send(f, &x, 0);
 	x.duid = "ROGUE-DUID";
 	send(f, &x, 1);
-	arr = alerts(f);
+	arr = detfix_alerts(f);
 	assert_int_equal(json_array_size(arr), 1);
 	json_decref(arr);
 }
 
 static void test_learning_and_state(void **state)
 {
-	struct fx *f = *state;
-	reopen(f, NULL, NULL, 60);
+	struct detfix *f = *state;
+	detfix_reopen(f, NULL, NULL, 60);
 	struct offer a = { .server = SRV, .mac = SRVMAC, .router = "192.0.2.1", .dns = "192.0.2.53" };
 	struct offer b = { .server = "192.0.2.68", .mac = "02:00:00:00:00:44", .router = "192.0.2.1",
 			   .dns = "192.0.2.53" };
@@ -374,7 +268,7 @@ static void test_learning_and_state(void **state)
 	send(f, &b, 30); /* inside the learning window: learned */
 	struct offer c = { .server = "192.0.2.69", .mac = "02:00:00:00:00:45", .router = "192.0.2.1" };
 	send(f, &c, 61);
-	json_t *arr = alerts(f);
+	json_t *arr = detfix_alerts(f);
 	assert_int_equal(json_array_size(arr), 1);
 	json_decref(arr);
 	json_t *saved = det_registry_save(f->reg);
@@ -384,22 +278,22 @@ static void test_learning_and_state(void **state)
 	json_error_t je;
 	saved = json_loads(text, 0, &je);
 	free(text);
-	reopen(f, NULL, saved, 3600);
+	detfix_reopen(f, NULL, saved, 3600);
 	send(f, &b, 100);
 	send(f, &c, 101); /* still unknown: no learning window with state */
 	struct offer changed = a;
 	changed.dns = "203.0.113.53";
 	send(f, &changed, 102);
-	arr = alerts(f);
+	arr = detfix_alerts(f);
 	assert_int_equal(json_array_size(arr), 2);
-	assert_string_equal(action(json_array_get(arr, 0)), "dhcp.rogue_server");
-	assert_string_equal(action(json_array_get(arr, 1)), "dhcp.option_changed");
+	assert_string_equal(detfix_action(json_array_get(arr, 0)), "dhcp.rogue_server");
+	assert_string_equal(detfix_action(json_array_get(arr, 1)), "dhcp.option_changed");
 	json_decref(arr);
 	json_decref(saved);
 	json_t *bad = json_pack("{s:{s:i,s:[{s:i}]}}", "dhcp", "version", 1, "servers", "vlan", 9999);
-	reopen(f, NULL, bad, 0);
+	detfix_reopen(f, NULL, bad, 0);
 	send(f, &a, 0);
-	arr = alerts(f);
+	arr = detfix_alerts(f);
 	assert_int_equal(json_array_size(arr), 0);
 	json_decref(arr);
 	json_decref(bad);
@@ -423,7 +317,7 @@ static void test_config_errors(void **state)
 		char err[512] = "";
 		struct cfg *c;
 		assert_int_equal(cfg_load_string(cases[i].yaml, strlen(cases[i].yaml), "t.yaml", &c, err, sizeof(err)), 0);
-		struct det_registry *r = det_registry_new(c, sigdir(), err, sizeof(err));
+		struct det_registry *r = det_registry_new(c, detfix_sigdir(), err, sizeof(err));
 		if (r)
 			fail_msg("case %zu accepted", i);
 		if (!strstr(err, cases[i].want) || !strstr(err, "t.yaml:"))
@@ -442,12 +336,12 @@ static void test_types(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_tofu_and_rogue, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_impersonation, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_option_changed_learned, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_configured, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_v6, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_learning_and_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tofu_and_rogue, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_impersonation, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_option_changed_learned, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_configured, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_v6, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_learning_and_state, detfix_setup, detfix_teardown),
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_types),
 	};

@@ -20,157 +20,12 @@
 #include "../../detectors/detector.h"
 #include "decode/dns.h"
 #include "output.h"
+#include "detfix.h"
 
 #define T0 1700000000000000ull
 #define SEC 1000000ull
 
-struct fx {
-	char path[64];
-	struct out_mgr *out;
-	struct alert_pipe *ap;
-	struct cfg *cfg;
-	struct det_registry *reg;
-	size_t seen;
-};
-
 static struct dns_msg MSG;
-
-static const char *sigdir(void)
-{
-	static char buf[4096];
-	const char *top = getenv("top_srcdir");
-	if (!top)
-		return SRCSIGDIR;
-	snprintf(buf, sizeof(buf), "%s/signatures", top);
-	return buf;
-}
-
-static void fx_open(struct fx *f, const char *yaml, const json_t *saved)
-{
-	char err[512];
-	strcpy(f->path, "/tmp/test_det_names.XXXXXX");
-	int fd = mkstemp(f->path);
-	assert_true(fd >= 0);
-	close(fd);
-	char spec[128];
-	snprintf(spec, sizeof(spec), "jsonl:%s", f->path);
-	f->out = out_mgr_new(1024, false);
-	assert_int_equal(out_mgr_add(f->out, spec, err, sizeof(err)), 0);
-	assert_int_equal(out_mgr_start(f->out), 0);
-	struct alert_pipe_cfg ac = { "test", NULL, 300, 65536, 1 };
-	f->ap = alert_pipe_new(&ac, f->out);
-	f->cfg = NULL;
-	f->seen = 0;
-	if (yaml && cfg_load_string(yaml, strlen(yaml), "t.yaml", &f->cfg, err, sizeof(err)) < 0)
-		fail_msg("config: %s", err);
-	f->reg = det_registry_new_state(f->cfg, sigdir(), saved, 0, err, sizeof(err));
-	if (!f->reg)
-		fail_msg("registry: %s", err);
-}
-
-static void fx_close(struct fx *f)
-{
-	det_registry_free(f->reg);
-	alert_pipe_free(f->ap);
-	out_mgr_free(f->out);
-	cfg_free(f->cfg);
-	unlink(f->path);
-	f->reg = NULL;
-}
-
-static void reopen(struct fx *f, const char *yaml, const json_t *saved)
-{
-	fx_close(f);
-	fx_open(f, yaml, saved);
-}
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-	fx_open(f, NULL, NULL);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	if (f->reg)
-		fx_close(f);
-	free(f);
-	return 0;
-}
-
-static json_t *alerts(struct fx *f)
-{
-	alert_pipe_flush(f->ap);
-	out_mgr_sync(f->out);
-	json_t *arr = json_array();
-	FILE *fp = fopen(f->path, "r");
-	assert_non_null(fp);
-	char *line = NULL;
-	size_t cap = 0, n = 0;
-	while (getline(&line, &cap, fp) > 0) {
-		if (n++ < f->seen)
-			continue;
-		json_error_t e;
-		json_t *j = json_loads(line, 0, &e);
-		if (!j)
-			fail_msg("invalid JSON line: %s: %s", e.text, line);
-		if (json_is_true(json_object_get(json_object_get(j, "onpath"), "aggregate")))
-			json_decref(j);
-		else
-			json_array_append_new(arr, j);
-	}
-	f->seen = n;
-	free(line);
-	fclose(fp);
-	return arr;
-}
-
-static const char *action(json_t *a)
-{
-	return json_string_value(json_object_get(json_object_get(a, "event"), "action"));
-}
-
-static size_t count(json_t *arr, const char *act)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < json_array_size(arr); i++)
-		if (strcmp(action(json_array_get(arr, i)), act) == 0)
-			n++;
-	return n;
-}
-
-static json_t *first(json_t *arr, const char *act)
-{
-	for (size_t i = 0; i < json_array_size(arr); i++)
-		if (strcmp(action(json_array_get(arr, i)), act) == 0)
-			return json_array_get(arr, i);
-	return NULL;
-}
-
-static json_t *evd(json_t *a, const char *k)
-{
-	return json_object_get(json_object_get(json_object_get(a, "onpath"), "evidence"), k);
-}
-
-static json_int_t sev(json_t *a)
-{
-	return json_integer_value(json_object_get(json_object_get(a, "event"), "severity"));
-}
-
-#define EXPECT(arr, act, n)                                                              \
-	do {                                                                             \
-		if (count(arr, act) != (size_t)(n)) {                                    \
-			for (size_t i_ = 0; i_ < json_array_size(arr); i_++) {           \
-				char *s_ = json_dumps(json_array_get(arr, i_), JSON_COMPACT); \
-				fprintf(stderr, "  %s\n", s_);                           \
-				free(s_);                                                \
-			}                                                                \
-			fail_msg("%s: %zu alerts, expected %d", act, count(arr, act), (int)(n)); \
-		}                                                                        \
-	} while (0)
 
 /* ------------------------------------------------------------------ events */
 
@@ -234,7 +89,7 @@ static void header(uint16_t id, bool qr, uint8_t opcode, uint16_t flags, const c
 	}
 }
 
-static void dispatch(struct fx *f, uint64_t ts, const char *src, const char *src_mac, uint16_t sport,
+static void dispatch(struct detfix *f, uint64_t ts, const char *src, const char *src_mac, uint16_t sport,
 		     const char *dst, const char *dst_mac, uint16_t dport)
 {
 	struct dns_ev ev;
@@ -255,7 +110,7 @@ static void dispatch(struct fx *f, uint64_t ts, const char *src, const char *src
 }
 
 /* host answers an LLMNR query of the victim for name with addr. */
-static void llmnr_answer(struct fx *f, uint64_t ts, const char *host, const char *mac,
+static void llmnr_answer(struct detfix *f, uint64_t ts, const char *host, const char *mac,
 			 const char *name, const char *addr)
 {
 	header(0x1234, true, 0, 0, name, DNS_T_A);
@@ -264,7 +119,7 @@ static void llmnr_answer(struct fx *f, uint64_t ts, const char *host, const char
 }
 
 /* host answers an NBT-NS query for name<sfx> with addr (NB_FLAGS nbflags). */
-static void nbns_answer(struct fx *f, uint64_t ts, const char *host, const char *mac,
+static void nbns_answer(struct detfix *f, uint64_t ts, const char *host, const char *mac,
 			const char *name, uint8_t sfx, const char *addr, uint16_t nbflags, uint16_t id)
 {
 	char enc[33];
@@ -278,7 +133,7 @@ static void nbns_answer(struct fx *f, uint64_t ts, const char *host, const char 
 
 static void test_own_name_silent(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	for (int i = 0; i < 20; i++) {
 		llmnr_answer(f, T0 + (uint64_t)i * SEC, SERVER, SERVER_MAC, "filesrv", SERVER);
 		nbns_answer(f, T0 + (uint64_t)i * SEC, SERVER, SERVER_MAC, "FILESRV", 0x20, SERVER, 0, 1);
@@ -287,79 +142,79 @@ static void test_own_name_silent(void **state)
 	/* A group name (the workgroup) answered by several members is no claim. */
 	nbns_answer(f, T0 + 30 * SEC, SERVER, SERVER_MAC, "WORKGROUP", 0x1e, SERVER, DNS_NB_GROUP, 3);
 	nbns_answer(f, T0 + 30 * SEC, EVIL, EVIL_MAC, "WORKGROUP", 0x1e, EVIL, DNS_NB_GROUP, 4);
-	json_t *arr = alerts(f);
+	json_t *arr = detfix_alerts_new(f);
 	assert_int_equal(json_array_size(arr), 0);
 	json_decref(arr);
 }
 
 static void test_many_names(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	static const char *const asked[] = { "fileserv", "printr", "sharepoint2", "intranet-old" };
 	for (int i = 0; i < 4; i++)
 		llmnr_answer(f, T0 + (uint64_t)i * SEC, EVIL, EVIL_MAC, asked[i], EVIL);
-	json_t *arr = alerts(f);
-	EXPECT(arr, "names.poisoning", 1);
-	json_t *a = first(arr, "names.poisoning");
-	assert_string_equal(json_string_value(evd(a, "reason")), "many_names");
-	assert_int_equal(json_integer_value(evd(a, "names_in_window")), 4);
-	assert_int_equal(json_array_size(evd(a, "names")), 4);
-	assert_string_equal(json_string_value(evd(a, "responder_mac")), EVIL_MAC);
-	assert_true(json_is_true(evd(a, "answered_with_own_address")));
-	assert_int_equal(sev(a), 6);
+	json_t *arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "names.poisoning", 1);
+	json_t *a = detfix_first(arr, "names.poisoning");
+	assert_string_equal(json_string_value(detfix_ev(a, "reason")), "many_names");
+	assert_int_equal(json_integer_value(detfix_ev(a, "names_in_window")), 4);
+	assert_int_equal(json_array_size(detfix_ev(a, "names")), 4);
+	assert_string_equal(json_string_value(detfix_ev(a, "responder_mac")), EVIL_MAC);
+	assert_true(json_is_true(detfix_ev(a, "answered_with_own_address")));
+	assert_int_equal(detfix_sev(a), 6);
 	json_t *tid = json_object_get(json_object_get(json_object_get(a, "threat"), "technique"), "id");
 	assert_string_equal(json_string_value(json_array_get(tid, 0)), "T1557.001");
 	json_decref(arr);
 	/* Three names stay under the default threshold. */
-	reopen(f, NULL, NULL);
+	detfix_reopen(f, NULL, NULL, 0);
 	for (int i = 0; i < 3; i++)
 		llmnr_answer(f, T0 + (uint64_t)i * SEC, EVIL, EVIL_MAC, asked[i], EVIL);
-	arr = alerts(f);
-	EXPECT(arr, "names.poisoning", 0);
+	arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "names.poisoning", 0);
 	json_decref(arr);
 	/* Allowed responders (a sleep proxy) are not judged. */
-	reopen(f, "detectors:\n  names:\n    allowed_responders: [\"" EVIL_MAC "\", 192.0.2.99]\n", NULL);
+	detfix_reopen(f, "detectors:\n  names:\n    allowed_responders: [\"" EVIL_MAC "\", 192.0.2.99]\n", NULL, 0);
 	for (int i = 0; i < 4; i++)
 		llmnr_answer(f, T0 + (uint64_t)i * SEC, EVIL, EVIL_MAC, asked[i], EVIL);
-	arr = alerts(f);
-	EXPECT(arr, "names.poisoning", 0);
+	arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "names.poisoning", 0);
 	json_decref(arr);
 }
 
 /* The real server registers FILESRV; Responder then answers the victim's query for it. */
 static void test_owned_by_other(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	char enc[33];
 	nb_encode("FILESRV", 0x20, enc);
 	header(0x0042, false, 5, DNS_F_RD | DNS_F_NBNS_B, enc, DNS_T_NB);
 	put_rr(enc, DNS_T_NB, SERVER, 0, DNS_SEC_AR);
 	dispatch(f, T0, SERVER, SERVER_MAC, 137, "192.0.2.255", "ff:ff:ff:ff:ff:ff", 137);
 	nbns_answer(f, T0 + 60 * SEC, EVIL, EVIL_MAC, "FILESRV", 0x20, EVIL, 0, 7);
-	json_t *arr = alerts(f);
-	EXPECT(arr, "names.poisoning", 1);
-	json_t *a = first(arr, "names.poisoning");
-	assert_string_equal(json_string_value(evd(a, "reason")), "owned_by_other");
-	assert_string_equal(json_string_value(evd(a, "name")), "FILESRV<20>");
-	assert_string_equal(json_string_value(evd(a, "protocol")), "nbt-ns");
-	json_t *o = evd(a, "owner");
+	json_t *arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "names.poisoning", 1);
+	json_t *a = detfix_first(arr, "names.poisoning");
+	assert_string_equal(json_string_value(detfix_ev(a, "reason")), "owned_by_other");
+	assert_string_equal(json_string_value(detfix_ev(a, "name")), "FILESRV<20>");
+	assert_string_equal(json_string_value(detfix_ev(a, "protocol")), "nbt-ns");
+	json_t *o = detfix_ev(a, "owner");
 	assert_string_equal(json_string_value(json_object_get(o, "ip")), SERVER);
 	assert_string_equal(json_string_value(json_object_get(o, "mac")), SERVER_MAC);
 	assert_string_equal(json_string_value(json_object_get(o, "how")), "registered/announced");
-	assert_int_equal(sev(a), 7);
+	assert_int_equal(detfix_sev(a), 7);
 	json_decref(arr);
 	/* The same name over LLMNR is the same name. */
 	llmnr_answer(f, T0 + 61 * SEC, EVIL, EVIL_MAC, "FileSrv", EVIL);
-	arr = alerts(f);
-	EXPECT(arr, "names.poisoning", 1);
-	assert_string_equal(json_string_value(evd(first(arr, "names.poisoning"), "protocol")), "llmnr");
+	arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "names.poisoning", 1);
+	assert_string_equal(json_string_value(detfix_ev(detfix_first(arr, "names.poisoning"), "protocol")), "llmnr");
 	json_decref(arr);
 	/* Once the owner has been silent for owner_ttl, another host may take the name. */
-	reopen(f, "detectors:\n  names:\n    owner_ttl: 10m\n", NULL);
+	detfix_reopen(f, "detectors:\n  names:\n    owner_ttl: 10m\n", NULL, 0);
 	llmnr_answer(f, T0, SERVER, SERVER_MAC, "filesrv", SERVER);
 	llmnr_answer(f, T0 + 3600 * SEC, "192.0.2.31", "02:00:00:00:00:31", "filesrv", "192.0.2.31");
-	arr = alerts(f);
-	EXPECT(arr, "names.poisoning", 0);
+	arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "names.poisoning", 0);
 	json_decref(arr);
 }
 
@@ -367,7 +222,7 @@ static void test_owned_by_other(void **state)
  * it is poisoning. A DHCP renumbering of the owner itself is not. */
 static void test_mdns(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	header(0, true, 0, DNS_F_AA, NULL, 0);
 	put_rr("alice.local", DNS_T_A, SERVER, 0, DNS_SEC_AN);
 	put_rr("_services._dns-sd._udp.local", DNS_T_A, SERVER, 0, DNS_SEC_AR);
@@ -375,45 +230,45 @@ static void test_mdns(void **state)
 	header(0, true, 0, DNS_F_AA, NULL, 0);
 	put_rr("alice.local", DNS_T_A, "192.0.2.130", 0, DNS_SEC_AN);
 	dispatch(f, T0 + 100 * SEC, "192.0.2.130", SERVER_MAC, 5353, "224.0.0.251", "01:00:5e:00:00:fb", 5353);
-	json_t *arr = alerts(f);
-	EXPECT(arr, "names.poisoning", 0);
+	json_t *arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "names.poisoning", 0);
 	json_decref(arr);
 	header(0, true, 0, DNS_F_AA, NULL, 0);
 	put_rr("alice.local", DNS_T_A, EVIL, 0, DNS_SEC_AN);
 	dispatch(f, T0 + 200 * SEC, EVIL, EVIL_MAC, 5353, VICTIM, VICTIM_MAC, 5353);
-	arr = alerts(f);
-	EXPECT(arr, "names.poisoning", 1);
-	assert_string_equal(json_string_value(evd(first(arr, "names.poisoning"), "protocol")), "mdns");
+	arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "names.poisoning", 1);
+	assert_string_equal(json_string_value(detfix_ev(detfix_first(arr, "names.poisoning"), "protocol")), "mdns");
 	json_decref(arr);
 }
 
 static void test_wpad(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	llmnr_answer(f, T0, EVIL, EVIL_MAC, "wpad", EVIL);
 	nbns_answer(f, T0 + SEC, EVIL, EVIL_MAC, "WPAD", 0x00, EVIL, 0, 9);
 	header(0, true, 0, DNS_F_AA, NULL, 0);
 	put_rr("isatap.local", DNS_T_A, EVIL, 0, DNS_SEC_AN);
 	dispatch(f, T0 + 2 * SEC, EVIL, EVIL_MAC, 5353, VICTIM, VICTIM_MAC, 5353);
-	json_t *arr = alerts(f);
+	json_t *arr = detfix_alerts_new(f);
 	/* One key per (responder, name): wpad over LLMNR and NBT-NS aggregate; isatap. */
-	EXPECT(arr, "names.wpad", 2);
-	json_t *w = first(arr, "names.wpad");
-	assert_int_equal(sev(w), 7);
-	assert_string_equal(json_string_value(evd(w, "name")), "wpad");
-	assert_string_equal(json_string_value(json_array_get(evd(w, "answered_addresses"), 0)), EVIL);
+	DETFIX_EXPECT(arr, "names.wpad", 2);
+	json_t *w = detfix_first(arr, "names.wpad");
+	assert_int_equal(detfix_sev(w), 7);
+	assert_string_equal(json_string_value(detfix_ev(w, "name")), "wpad");
+	assert_string_equal(json_string_value(json_array_get(detfix_ev(w, "answered_addresses"), 0)), EVIL);
 	json_decref(arr);
 	/* "wpadfoo" is not wpad. */
 	llmnr_answer(f, T0 + 3 * SEC, SERVER, SERVER_MAC, "wpadfoo", SERVER);
-	arr = alerts(f);
-	EXPECT(arr, "names.wpad", 0);
+	arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "names.wpad", 0);
 	json_decref(arr);
 }
 
 /* NBT-NS answers to queries sent unicast to a name server (WINS) are the server's job. */
 static void test_wins(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	static const char *const names[] = { "HOSTA", "HOSTB", "HOSTC", "HOSTD", "HOSTE" };
 	for (uint16_t i = 0; i < 5; i++) {
 		char enc[33];
@@ -425,28 +280,28 @@ static void test_wins(void **state)
 		nbns_answer(f, T0 + i * SEC + 1000, "192.0.2.2", "02:00:00:00:00:02", names[i], 0x20, addr, 0,
 			    (uint16_t)(0x100 + i));
 	}
-	json_t *arr = alerts(f);
-	EXPECT(arr, "names.poisoning", 0);
+	json_t *arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "names.poisoning", 0);
 	json_decref(arr);
 }
 
 static void test_save_load(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	llmnr_answer(f, T0, SERVER, SERVER_MAC, "filesrv", SERVER);
 	json_t *saved = det_registry_save(f->reg);
 	assert_non_null(json_object_get(saved, "names"));
-	reopen(f, NULL, saved);
+	detfix_reopen(f, NULL, saved, 0);
 	json_decref(saved);
 	llmnr_answer(f, T0 + 10 * SEC, EVIL, EVIL_MAC, "filesrv", EVIL);
-	json_t *arr = alerts(f);
-	EXPECT(arr, "names.poisoning", 1);
+	json_t *arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "names.poisoning", 1);
 	json_decref(arr);
 }
 
 static void test_config_errors(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	static const struct {
 		const char *yaml, *want;
 	} bad[] = {
@@ -454,32 +309,32 @@ static void test_config_errors(void **state)
 		{ "detectors:\n  names:\n    max_names: 0\n", "t.yaml:3:" },
 		{ "detectors:\n  names:\n    allowed_responders: [nope]\n", "t.yaml:3: detectors.names.allowed_responders" },
 	};
-	fx_close(f);
+	detfix_close(f);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char err[512];
 		struct cfg *c = NULL;
 		assert_int_equal(cfg_load_string(bad[i].yaml, strlen(bad[i].yaml), "t.yaml", &c, err, sizeof(err)), 0);
-		struct det_registry *r = det_registry_new(c, sigdir(), err, sizeof(err));
+		struct det_registry *r = det_registry_new(c, detfix_sigdir(), err, sizeof(err));
 		if (r)
 			fail_msg("accepted: %s", bad[i].yaml);
 		if (!strstr(err, bad[i].want))
 			fail_msg("error '%s' lacks '%s'", err, bad[i].want);
 		cfg_free(c);
 	}
-	fx_open(f, NULL, NULL);
+	detfix_open(f, NULL, NULL, 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_own_name_silent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_many_names, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_owned_by_other, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mdns, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_wpad, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_wins, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_save_load, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_own_name_silent, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_many_names, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_owned_by_other, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_mdns, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_wpad, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_wins, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_save_load, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_config_errors, detfix_setup, detfix_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
