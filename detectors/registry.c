@@ -16,6 +16,7 @@ extern const struct detector det_issuer;
 extern const struct detector det_tls;
 extern const struct detector det_dns;
 extern const struct detector det_names;
+extern const struct detector det_incident;
 
 const struct detector *const det_builtin[] = {
 	&det_arp,
@@ -25,6 +26,7 @@ const struct detector *const det_builtin[] = {
 	&det_tls,
 	&det_dns,
 	&det_names,
+	&det_incident,
 };
 const size_t det_builtin_count = ONPATH_ARRAY_LEN(det_builtin);
 

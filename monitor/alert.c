@@ -73,6 +73,9 @@ struct alert_pipe {
 
 	struct jw w;                   /* scratch for serialising, keeps its buffer */
 	struct alert_pipe_stats st;
+
+	const struct alert_observer *obs; /* see alert_pipe_set_observer; NULL = none */
+	void *obs_ud;
 };
 
 static const char *const conf_names[] = { "low", "medium", "high" };
@@ -355,6 +358,8 @@ void alert_to_json(struct jw *w, const struct alert *a, const char *sensor, cons
 	if (aggregate)
 		jw_bool(w, "aggregate", true);
 	jw_strn(w, "key", a->key, FIELD_LEN(a->key));
+	if (a->incident[0] != '\0')
+		jw_strn(w, "incident", a->incident, FIELD_LEN(a->incident));
 	write_evidence(w, &a->ev);
 	jw_obj_close(w);
 
@@ -392,14 +397,16 @@ static struct type_count *type_count(struct alert_pipe *ap, const struct alert_t
 
 /* ---------------------------------------------------------------- writing */
 
-static void write_alert(struct alert_pipe *ap, const struct alert *a, uint64_t count,
+static void write_alert(struct alert_pipe *ap, struct alert *a, uint64_t count,
 			uint64_t first_us, uint64_t last_us, bool aggregate)
 {
-	char id[ID_PREFIX_LEN + 1 + 16 + 1];
+	char id[ALERT_ID_MAX];
 	struct type_count *tc;
 	char *line;
 
-	snprintf(id, sizeof(id), "%s-%016" PRIx64, ap->id_prefix, ++ap->id_seq);
+	alert_pipe_new_id(ap, id, sizeof(id));
+	if (ap->obs != NULL && ap->obs->alert != NULL)
+		ap->obs->alert(ap->obs_ud, a, id);
 	jw_reset(&ap->w);
 	alert_to_json(&ap->w, a, ap->sensor, ap->iface, id, count, first_us, last_us, aggregate);
 	if (ap->w.err != 0 || (line = malloc(ap->w.len + 1)) == NULL) {
@@ -418,6 +425,47 @@ static void write_alert(struct alert_pipe *ap, const struct alert *a, uint64_t c
 		free(line);
 	else if (out_mgr_submit(ap->out, OUT_ALERT, line, ap->w.len) != 0)
 		ap->st.dropped++;
+	if (ap->obs != NULL && ap->obs->written != NULL)
+		ap->obs->written(ap->obs_ud);
+}
+
+/* ---------------------------------------------------------------- observer */
+
+void alert_pipe_set_observer(struct alert_pipe *ap, const struct alert_observer *obs, void *ud)
+{
+	if (ap == NULL)
+		return;
+	pthread_mutex_lock(&ap->mu);
+	if (obs != NULL) {
+		ap->obs = obs;
+		ap->obs_ud = ud;
+	} else if (ap->obs_ud == ud) {
+		ap->obs = NULL;
+		ap->obs_ud = NULL;
+	}
+	pthread_mutex_unlock(&ap->mu);
+}
+
+void alert_pipe_new_id(struct alert_pipe *ap, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s-%016" PRIx64, ap->id_prefix, ++ap->id_seq);
+}
+
+const char *alert_pipe_sensor_name(const struct alert_pipe *ap)
+{
+	return ap->sensor;
+}
+
+int alert_pipe_submit(struct alert_pipe *ap, int kind, char *line, size_t len,
+		      const struct out_meta *meta)
+{
+	/* No lock: the output manager has its own, and observers call this with the
+	 * pipe's lock held. */
+	if (ap->out == NULL || kind < 0 || kind >= OUT_KIND_MAX) {
+		free(line);
+		return -1;
+	}
+	return out_mgr_submit_meta(ap->out, (enum out_kind)kind, line, len, meta);
 }
 
 /* ---------------------------------------------------------------- de-duplication */
@@ -583,6 +631,8 @@ void alert_emit(struct alert_pipe *ap, struct alert *a)
 			e->max_severity = a->severity;
 		if (a->confidence > e->max_confidence)
 			e->max_confidence = a->confidence;
+		if (ap->obs != NULL && ap->obs->alert != NULL)
+			ap->obs->alert(ap->obs_ud, a, NULL);
 		dd_repeat(e, a);
 		ap->st.suppressed++;
 		if (tc != NULL)
@@ -610,6 +660,8 @@ void alert_pipe_tick(struct alert_pipe *ap, uint64_t now_us)
 	 * early.) */
 	while (ap->head != NULL && window_over(ap, ap->head, now_us))
 		dd_close(ap, ap->head);
+	if (ap->obs != NULL && ap->obs->tick != NULL)
+		ap->obs->tick(ap->obs_ud, now_us);
 	pthread_mutex_unlock(&ap->mu);
 }
 
@@ -620,6 +672,8 @@ void alert_pipe_flush(struct alert_pipe *ap)
 	pthread_mutex_lock(&ap->mu);
 	while (ap->head != NULL)
 		dd_close(ap, ap->head);
+	if (ap->obs != NULL && ap->obs->flush != NULL)
+		ap->obs->flush(ap->obs_ud);
 	pthread_mutex_unlock(&ap->mu);
 }
 

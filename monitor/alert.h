@@ -23,6 +23,9 @@
 #define ALERT_DEFAULT_DEDUPE_MAX 65536u
 #define ALERT_KEY_MAX 160
 #define ALERT_MSG_MAX 512
+#define ALERT_INCIDENT_ID_MAX 64
+/* event.id: 32 hex digits, '-', 16 hex digits, NUL */
+#define ALERT_ID_MAX 50
 
 enum alert_confidence { CONF_LOW = 0, CONF_MEDIUM, CONF_HIGH };
 
@@ -55,6 +58,9 @@ struct alert {
 	char key[ALERT_KEY_MAX];        /* de-duplication key within the type */
 	char message[ALERT_MSG_MAX];    /* human sentence; escaped at output like all text */
 	struct jw ev;                   /* evidence object, open; members added by the detector */
+	/* Set by the pipe's observer (detectors/incident.c): the id of the incident this
+	 * alert belongs to, written as onpath.incident; "" = none. */
+	char incident[ALERT_INCIDENT_ID_MAX];
 };
 
 struct alert_pipe;
@@ -84,6 +90,38 @@ void alert_discard(struct alert *a);
 void alert_pipe_tick(struct alert_pipe *ap, uint64_t now_us);
 /* Closes every window (end of run). */
 void alert_pipe_flush(struct alert_pipe *ap);
+
+/* An observer sees every alert the pipe accepts, after de-duplication and before it
+ * is serialised, so it may change the alert (severity, confidence, incident). One per
+ * pipe (detectors/incident.c). Every callback runs with the pipe's lock held: it must
+ * not call alert_emit, alert_pipe_tick or alert_pipe_flush, and may call
+ * alert_pipe_new_id, alert_pipe_submit, alert_pipe_sensor_name.
+ *  - alert: id is the event.id the alert will carry, or NULL for a repeat that is only
+ *    counted (no line now; it will be part of the window's aggregate);
+ *  - written: after the alert's line was submitted (incident updates follow their
+ *    member), may be NULL;
+ *  - tick: from alert_pipe_tick (packet time), may be NULL;
+ *  - flush: from alert_pipe_flush (end of run), may be NULL. */
+struct alert_observer {
+	void (*alert)(void *ud, struct alert *a, const char *id);
+	void (*written)(void *ud);
+	void (*tick)(void *ud, uint64_t now_us);
+	void (*flush)(void *ud);
+};
+/* Installs obs (borrowed, static storage) with ud, replacing any other; obs NULL
+ * removes only when ud is the installed one (a detector's fini after a reload must
+ * not remove its successor). */
+void alert_pipe_set_observer(struct alert_pipe *ap, const struct alert_observer *obs, void *ud);
+/* A new unique event id ("<32 hex>-<16 hex>", the alerts' sequence) into buf
+ * (>= ALERT_ID_MAX bytes). From observer callbacks only (the lock is held). */
+void alert_pipe_new_id(struct alert_pipe *ap, char *buf, size_t len);
+/* observer.name of the pipe's lines. */
+const char *alert_pipe_sensor_name(const struct alert_pipe *ap);
+/* Submits a line the observer built (kind OUT_INCIDENT, malloc'd, ownership taken) to
+ * the pipe's outputs; the meta is copied. Returns 0 or -1 (dropped or no output). */
+struct out_meta;
+int alert_pipe_submit(struct alert_pipe *ap, int kind, char *line, size_t len,
+		      const struct out_meta *meta);
 
 /* Serialises an alert as one JSON object (no newline) into w: exposed for tests. id is
  * event.id; count/first/last are the aggregation fields. */
