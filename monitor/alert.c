@@ -402,6 +402,7 @@ static void write_alert(struct alert_pipe *ap, struct alert *a, uint64_t count,
 {
 	char id[ALERT_ID_MAX];
 	struct type_count *tc;
+	struct out_meta meta;
 	char *line;
 
 	alert_pipe_new_id(ap, id, sizeof(id));
@@ -423,8 +424,16 @@ static void write_alert(struct alert_pipe *ap, struct alert *a, uint64_t count,
 		tc->written++;
 	if (ap->out == NULL)
 		free(line);
-	else if (out_mgr_submit(ap->out, OUT_ALERT, line, ap->w.len) != 0)
-		ap->st.dropped++;
+	else {
+		/* What the outputs index (redis stream fields, syslog MSGID and severity)
+		 * without parsing the line back. */
+		memset(&meta, 0, sizeof(meta));
+		meta.action = a->type != NULL ? a->type->action : NULL;
+		meta.severity = a->severity < 1 ? 1 : a->severity > 10 ? 10 : a->severity;
+		util_strlcpy(meta.id, id, sizeof(meta.id));
+		if (out_mgr_submit_meta(ap->out, OUT_ALERT, line, ap->w.len, &meta) != 0)
+			ap->st.dropped++;
+	}
 	if (ap->obs != NULL && ap->obs->written != NULL)
 		ap->obs->written(ap->obs_ud);
 }

@@ -19,6 +19,7 @@
 #include "../detectors/issuer.h"
 #include "capture.h"
 #include "cfg.h"
+#include "metrics.h"
 #include "output.h"
 #include "sensor.h"
 #include "sig.h"
@@ -29,6 +30,8 @@
 #define ONPATH_MAX_INPUTS 256
 #define ONPATH_ERR 1024
 #define PROGRESS_INTERVAL_S 0.5
+/* How often the main loop hands its counters to /metrics and the redis heartbeat. */
+#define METRICS_PUBLISH_INTERVAL_S 1.0
 
 static volatile sig_atomic_t g_stop, g_reload, g_stats;
 static struct cap *volatile g_cap;
@@ -66,6 +69,9 @@ struct opts {
 	uint64_t buffer;
 	int snaplen;
 	bool no_promisc;
+	const char *spool_dir;      /* --spool-dir, wins over outputs.spool_dir */
+	const char *metrics;        /* --metrics, wins over outputs.metrics */
+	struct out_config oc;       /* the outputs section (spool, redis, syslog, metrics) */
 	bool stats_json, no_stats, quiet, check_config, list_alerts;
 };
 
@@ -91,8 +97,14 @@ static void usage(FILE *f)
 		"      --state FILE         load learned baselines from FILE and save them back\n"
 		"                           (atomically: at exit, on SIGHUP, every state_interval)\n"
 		"Output:\n"
-		"  -o, --output SPEC        jsonl:- (stdout) or jsonl:/path; repeatable.\n"
+		"  -o, --output SPEC        jsonl:- (stdout), jsonl:/path, redis://[user:pass@]host:port/db,\n"
+		"                           redis+unix:///path/redis.sock, syslog, syslog+udp://host:514,\n"
+		"                           syslog+tcp://host:514; repeatable (see onpath(8) OUTPUTS).\n"
 		"                           Default: jsonl:- offline, %s live\n"
+		"      --spool-dir DIR      where redis/syslog outputs keep what the server did not\n"
+		"                           take ('-' = no spool; default %s)\n"
+		"      --metrics [ADDR:]PORT  Prometheus metrics at http://ADDR:PORT/metrics\n"
+		"                           (ADDR defaults to 127.0.0.1)\n"
 		"      --stats-json         print the end-of-run stats as one JSON object\n"
 		"      --no-stats           do not print stats at the end of the run\n"
 		"  -q, --quiet              no progress line on a terminal\n"
@@ -103,7 +115,7 @@ static void usage(FILE *f)
 		"\n"
 		"Signals: SIGINT/SIGTERM flush and exit 0, SIGHUP reloads the configuration and\n"
 		"signatures and reopens output files, SIGUSR1 prints the stats to stderr.\n",
-		CAP_DEFAULT_SNAPLEN, sig_default_dir(), ONPATH_DEFAULT_LIVE_OUTPUT);
+		CAP_DEFAULT_SNAPLEN, sig_default_dir(), ONPATH_DEFAULT_LIVE_OUTPUT, OUT_DEFAULT_SPOOL_DIR);
 }
 
 static int parse_size(const char *s, uint64_t *v)
@@ -131,7 +143,8 @@ static int parse_size(const char *s, uint64_t *v)
 }
 
 enum { OPT_CHECK = 256, OPT_SIGS, OPT_STATS_JSON, OPT_NO_STATS, OPT_LIST_ALERTS, OPT_STATE,
-       OPT_CA_FILE };
+       OPT_CA_FILE, OPT_SPOOL_DIR,
+       OPT_METRICS };
 
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
@@ -149,6 +162,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "ca-file", required_argument, NULL, OPT_CA_FILE },
 		{ "name", required_argument, NULL, 'n' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "spool-dir", required_argument, NULL, OPT_SPOOL_DIR },
+		{ "metrics", required_argument, NULL, OPT_METRICS },
 		{ "stats-json", no_argument, NULL, OPT_STATS_JSON },
 		{ "no-stats", no_argument, NULL, OPT_NO_STATS },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -221,6 +236,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			}
 			o->outputs[o->noutputs++] = optarg;
 			break;
+		case OPT_SPOOL_DIR:
+			o->spool_dir = optarg;
+			break;
+		case OPT_METRICS:
+			o->metrics = optarg;
+			break;
 		case OPT_STATS_JSON:
 			o->stats_json = true;
 			break;
@@ -271,6 +292,9 @@ static const char *const capture_keys[] = { "interface", "filter", "buffer_size"
 
 static int apply_config(const struct cfg *c, struct opts *o, char *err, size_t errlen)
 {
+	/* Defaults too when there is no config: the spool and redis settings. */
+	if (out_cfg_load(&o->oc, c, err, errlen) < 0)
+		return -1;
 	if (!c || !c->root)
 		return 0;
 	if (c->root->type != CFG_MAP) {
@@ -306,26 +330,10 @@ static int apply_config(const struct cfg *c, struct opts *o, char *err, size_t e
 		return -1;
 	if (r && !b)
 		o->no_promisc = true;
-	const struct cfg_node *outs = cfg_get(c->root, "outputs");
-	if (outs) {
-		if (outs->type != CFG_SEQ) {
-			cfg_errf(c, outs, err, errlen, "outputs: expected a list of output specs (e.g. - jsonl:-)");
-			return -1;
-		}
-		if (!o->noutputs) {
-			for (const struct cfg_node *n = outs->child; n; n = n->next) {
-				if (n->type != CFG_SCALAR) {
-					cfg_errf(c, n, err, errlen, "outputs: each entry is a spec string such as jsonl:/path");
-					return -1;
-				}
-				if (o->noutputs == OUT_MAX_OUTPUTS) {
-					cfg_errf(c, n, err, errlen, "outputs: at most %d", OUT_MAX_OUTPUTS);
-					return -1;
-				}
-				o->outputs[o->noutputs++] = n->value;
-			}
-		}
-	}
+	/* outputs: a list of specs, or a map with targets and settings (out_cfg_load) */
+	if (!o->noutputs)
+		for (size_t i = 0; i < o->oc.nspecs; i++)
+			o->outputs[o->noutputs++] = o->oc.specs[i];
 	return 0;
 }
 
@@ -367,6 +375,32 @@ static void on_packet(void *ud, int linktype, uint64_t ts_us, uint32_t caplen, u
 		      const uint8_t *data)
 {
 	sensor_packet(ud, linktype, ts_us, caplen, wirelen, data);
+}
+
+static void collect_stats(struct stats_run *r, struct sensor *s, struct out_mgr *out, double t0);
+
+/* Hands the counters to /metrics and the redis heartbeat, at most once a second (or
+ * now, with force). */
+static void publish_metrics(const struct stats_run *run, struct sensor *s, struct out_mgr *out,
+			    struct cap *live, double t0, bool force)
+{
+	static double last;
+	static struct metrics_sensor m; /* 40 KB: not on the stack */
+	double now = util_mono_s();
+	if (!force && now - last < METRICS_PUBLISH_INTERVAL_S)
+		return;
+	last = now;
+	struct stats_run r = *run;
+	collect_stats(&r, s, out, t0);
+	if (live) {
+		struct cap_stats cs;
+		cap_get_stats(live, &cs);
+		r.pcap_recv = cs.recv;
+		r.pcap_drop = cs.drop;
+		r.pcap_ifdrop = cs.ifdrop;
+	}
+	metrics_fill(&m, &r, sensor_alerts(s));
+	metrics_publish(&m);
 }
 
 static void collect_stats(struct stats_run *r, struct sensor *s, struct out_mgr *out, double t0)
@@ -425,6 +459,11 @@ int main(int argc, char **argv)
 	else if (gethostname(name, sizeof(name) - 1) != 0 || !name[0])
 		util_strlcpy(name, "onpath", sizeof(name));
 	sc.alert.sensor_name = name;
+	util_strlcpy(o.oc.set.sensor_name, name, sizeof(o.oc.set.sensor_name));
+	if (o.spool_dir)
+		util_strlcpy(o.oc.set.spool_dir, o.spool_dir, sizeof(o.oc.set.spool_dir));
+	if (o.metrics)
+		util_strlcpy(o.oc.metrics, o.metrics, sizeof(o.oc.metrics));
 	if (o.iface && o.nfiles) {
 		fprintf(stderr, "onpath: -i and -r are exclusive\n");
 		cfg_free(cfg);
@@ -459,6 +498,7 @@ int main(int argc, char **argv)
 		cfg_free(cfg);
 		return 1;
 	}
+	out_mgr_set_settings(out, &o.oc.set);
 	if (!o.noutputs)
 		o.outputs[o.noutputs++] = o.iface ? ONPATH_DEFAULT_LIVE_OUTPUT : "jsonl:-";
 	for (size_t i = 0; i < o.noutputs; i++) {
@@ -493,6 +533,14 @@ int main(int argc, char **argv)
 	}
 	if (out_mgr_start(out) < 0) {
 		fprintf(stderr, "onpath: cannot start the output thread\n");
+		cap_close(live);
+		sensor_free(s);
+		out_mgr_free(out);
+		cfg_free(cfg);
+		return 1;
+	}
+	if (o.oc.metrics[0] && metrics_start(o.oc.metrics, out, err, sizeof(err)) < 0) {
+		fprintf(stderr, "onpath: %s\n", err);
 		cap_close(live);
 		sensor_free(s);
 		out_mgr_free(out);
@@ -585,6 +633,7 @@ int main(int argc, char **argv)
 			}
 			if (live && n == 0)
 				sensor_idle(s, util_now_us());
+			publish_metrics(&run, s, out, live, t0, false);
 			progress_show(&pg, c, run.sensor.packets, false);
 			if (pg.on) {
 				struct sensor_stats ss;
@@ -606,9 +655,11 @@ int main(int argc, char **argv)
 
 	sensor_finish(s);
 	out_mgr_sync(out);
+	publish_metrics(&run, s, out, NULL, t0, true); /* the final heartbeat has the totals */
 	collect_stats(&run, s, out, t0);
 	if (!o.no_stats)
 		stats_print(stderr, o.stats_json, &run, sensor_alerts(s));
+	metrics_stop();
 	sensor_free(s);
 	out_mgr_free(out);
 	cfg_free(cfg);
