@@ -117,11 +117,18 @@ static const char *const cat_names[] = { "public", "unspecified", "private", "lo
 
 /* Names that are not public by definition (RFC 6761, 6762, 8375, 9476 and the suffixes
  * home routers and AD domains use), on top of the configured split-horizon domains. */
-static const char *const special_suffixes[] = {
-	"local", "localhost", "localdomain", "lan", "home", "home.arpa", "internal", "intranet",
-	"corp", "private", "test", "invalid", "example", "example.com", "example.net",
-	"example.org", "arpa", "onion", "alt", NULL,
+#define SUFFIX(x) { x, sizeof(x) - 1 }
+static const struct {
+	const char *s;
+	size_t len;
+} special_suffixes[] = {
+	SUFFIX("local"), SUFFIX("localhost"), SUFFIX("localdomain"), SUFFIX("lan"), SUFFIX("home"),
+	SUFFIX("home.arpa"), SUFFIX("internal"), SUFFIX("intranet"), SUFFIX("corp"),
+	SUFFIX("private"), SUFFIX("test"), SUFFIX("invalid"), SUFFIX("example"),
+	SUFFIX("example.com"), SUFFIX("example.net"), SUFFIX("example.org"), SUFFIX("arpa"),
+	SUFFIX("onion"), SUFFIX("alt"),
 };
+#undef SUFFIX
 
 struct bogon {
 	struct det_cidr net;
@@ -242,12 +249,16 @@ struct dns_state {
 	uint8_t allowed_macs[DNS_MAX_CFG_LIST][6];
 	size_t nallowed_macs;
 	char *split[DNS_MAX_CFG_LIST]; /* lower-case suffixes, owned */
+	size_t split_len[DNS_MAX_CFG_LIST];
 	size_t nsplit;
 	struct bogon bogons[DNS_MAX_BOGONS];
 	size_t nbogons;
-	/* First bytes any bogon network can start with (IPv4, IPv6): most answers are
-	 * public, and one bit test spares them the walk over the list. */
-	uint8_t first4[32], first6[32];
+	/* The bogons by family (IPv4, IPv6) and first address byte: cand[cand_at[f][b] ..
+	 * cand_at[f][b + 1]) are the rows whose network covers byte b, longest prefix
+	 * first (file order among equals), so an answer is checked against one or two
+	 * networks instead of every row (most first bytes have none). */
+	uint16_t cand_at[2][257];
+	uint8_t *cand; /* owned */
 	struct geo *geo;
 
 	/* tables */
@@ -444,6 +455,7 @@ static int cfg_split(void *ud, const struct cfg *c, const struct cfg_node *it, c
 			 it->value);
 		return -1;
 	}
+	s->split_len[s->nsplit] = strlen(o);
 	s->split[s->nsplit++] = o;
 	return 0;
 }
@@ -488,10 +500,53 @@ static int load_bogon(void *ud, const char *file, int line, char **cols, int nco
 		return -1;
 	}
 	s->bogons[s->nbogons++] = b;
-	uint8_t *map = b.net.net.family == 4 ? s->first4 : s->first6;
-	unsigned lo = b.net.net.a[0], span = bits >= 8 ? 1u : 1u << (8 - bits);
-	for (unsigned v = lo; v < lo + span && v < 256; v++)
-		map[v / 8] |= (uint8_t)(1u << (v % 8));
+	return 0;
+}
+
+/* Builds cand/cand_at from the loaded rows (see struct dns_state): a counting sort of
+ * (family, first byte) pairs, filled in longest-prefix order. */
+static int bogon_index(struct dns_state *s)
+{
+	uint8_t ord[DNS_MAX_BOGONS];
+	for (size_t i = 0; i < s->nbogons; i++) {
+		/* insertion sort, longest prefix first, stable */
+		size_t j = i;
+		while (j > 0 && s->bogons[ord[j - 1]].net.bits < s->bogons[i].net.bits) {
+			ord[j] = ord[j - 1];
+			j--;
+		}
+		ord[j] = (uint8_t)i;
+	}
+	/* cnt[f * 256 + v]: rows covering first byte v of family f; a row of prefix
+	 * length < 8 covers a run of first bytes. */
+	uint16_t cnt[2 * 256], pos[2 * 256];
+	memset(cnt, 0, sizeof(cnt));
+	for (size_t i = 0; i < s->nbogons; i++) {
+		const struct det_cidr *n = &s->bogons[i].net;
+		unsigned f = n->net.family == 6, lo = n->net.a[0];
+		unsigned span = n->bits >= 8 ? 1u : 1u << (8 - n->bits);
+		for (unsigned v = lo; v < lo + span && v < 256; v++)
+			cnt[f * 256 + v]++;
+	}
+	size_t total = 0;
+	for (unsigned k = 0; k < 2 * 256; k++) {
+		pos[k] = (uint16_t)total;
+		s->cand_at[k / 256][k % 256] = (uint16_t)total;
+		total += cnt[k];
+		if (k == 255)
+			s->cand_at[0][256] = (uint16_t)total;
+	}
+	s->cand_at[1][256] = (uint16_t)total;
+	s->cand = malloc(total ? total : 1);
+	if (!s->cand)
+		return -1;
+	for (size_t i = 0; i < s->nbogons; i++) {
+		const struct det_cidr *n = &s->bogons[ord[i]].net;
+		unsigned f = n->net.family == 6, lo = n->net.a[0];
+		unsigned span = n->bits >= 8 ? 1u : 1u << (8 - n->bits);
+		for (unsigned v = lo; v < lo + span && v < 256; v++)
+			s->cand[pos[f * 256 + v]++] = ord[i];
+	}
 	return 0;
 }
 
@@ -544,6 +599,10 @@ static int dns_init(void **state, const struct det_init *in)
 
 	if (sig_csv_load(in->sig_dir, "bogon-networks.csv", 2, load_bogon, s, in->err, in->errlen) < 0)
 		goto fail;
+	if (bogon_index(s) < 0) {
+		snprintf(in->err, in->errlen, "dns: out of memory");
+		goto fail;
+	}
 	s->geo = geo_open_cfg(c, in->err, in->errlen);
 	if (!s->geo)
 		goto fail;
@@ -586,6 +645,7 @@ static void dns_fini(void *state)
 	free(s->ghost_next);
 	for (size_t i = 0; i < s->nsplit; i++)
 		free(s->split[i]);
+	free(s->cand);
 	geo_close(s->geo);
 	free(s);
 }
@@ -1012,28 +1072,25 @@ static void check_path(struct dns_state *s, const struct dns_ev *ev, struct aler
 	alert_emit(out, &a);
 }
 
+/* The category of the longest bogon prefix holding a (the first row among equals). */
 static uint8_t addr_category(const struct dns_state *s, const struct op_addr *a)
 {
-	const uint8_t *map = a->family == 4 ? s->first4 : s->first6;
-	if (!(map[a->a[0] / 8] & (1u << (a->a[0] % 8))))
+	if (a->family != 4 && a->family != 6)
 		return CAT_NONE;
-	int best = -1;
-	uint8_t cat = CAT_NONE;
-	for (size_t i = 0; i < s->nbogons; i++) {
-		if ((int)s->bogons[i].net.bits > best && det_cidr_match(&s->bogons[i].net, a)) {
-			best = s->bogons[i].net.bits;
-			cat = s->bogons[i].cat;
-		}
+	const uint16_t *at = s->cand_at[a->family == 6];
+	for (unsigned i = at[a->a[0]]; i < at[a->a[0] + 1]; i++) {
+		const struct bogon *b = &s->bogons[s->cand[i]];
+		if (det_cidr_match(&b->net, a))
+			return b->cat;
 	}
-	return cat;
+	return CAT_NONE;
 }
 
-static bool has_suffix(const char *lname, size_t n, const char *suf)
+static bool has_suffix(const char *lname, size_t n, const char *suf, size_t l)
 {
-	size_t l = strlen(suf);
-	if (n < l || memcmp(lname + n - l, suf, l) != 0)
+	if (n < l || (n > l && lname[n - l - 1] != '.'))
 		return false;
-	return n == l || lname[n - l - 1] == '.';
+	return memcmp(lname + n - l, suf, l) == 0;
 }
 
 /* True for names that may legitimately resolve to private addresses: single labels,
@@ -1050,12 +1107,12 @@ static bool name_is_private(const struct dns_state *s, const char *name, const c
 		return true;
 	}
 	for (size_t i = 0; i < s->nsplit; i++)
-		if (has_suffix(l, n, s->split[i])) {
+		if (has_suffix(l, n, s->split[i], s->split_len[i])) {
 			*why = "private_domains";
 			return true;
 		}
-	for (size_t i = 0; special_suffixes[i]; i++)
-		if (has_suffix(l, n, special_suffixes[i])) {
+	for (size_t i = 0; i < ONPATH_ARRAY_LEN(special_suffixes); i++)
+		if (has_suffix(l, n, special_suffixes[i].s, special_suffixes[i].len)) {
 			*why = "special-use";
 			return true;
 		}

@@ -37,7 +37,10 @@
  *
  * Cost: verification results are cached by chain fingerprint (a bounded 4-way cache;
  * an entry holds only for the span of packet time between the validity boundaries of
- * its certificates, so the result is the one a fresh verification would give).
+ * its certificates, so the result is the one a fresh verification would give). The
+ * system CA bundle is parsed on the first verification, not at init (~195M
+ * instructions that a capture without TLS <= 1.2, or --check-config, never needs); the
+ * configured CA files are parsed at init so a bad path fails at startup.
  */
 #include "config.h"
 
@@ -219,8 +222,14 @@ struct issuer_state {
 	int64_t no_sct_since;
 	bool cold_start;
 	uint64_t learning_us, first_us;
-	/* trust */
+	/* trust: the store is filled on the first verification (trust_load), so a run
+	 * that verifies no chain (no TLS <= 1.2, --check-config, verify: false) never
+	 * parses the system bundle (~150 certificates, ~45 ms). The configured files are
+	 * parsed at init (errors at startup) and kept in load order in extra. */
 	X509_STORE *store;
+	bool system_roots;           /* tls.system_roots */
+	bool trust_loaded;
+	STACK_OF(X509) *extra;       /* public_ca_files, ca_files, --ca-file, in order */
 	STACK_OF(X509) *enterprise;
 	X509_STORE_CTX *vctx;
 	struct vcache_slot *vcache;
@@ -381,8 +390,9 @@ static void resolve(const struct cfg *c, const char *p, char *out, size_t cap)
 	snprintf(out, cap, "%.*s/%s", (int)(slash - c->path), c->path, p);
 }
 
-/* Loads the PEM certificates of path into the store; enterprise ones are also kept
- * aside to tell an enterprise anchor from a public one. */
+/* Reads the PEM certificates of path into s->extra (added to the store by
+ * trust_load); enterprise ones are also kept aside to tell an enterprise anchor from a
+ * public one. */
 static int load_ca_file(struct issuer_state *s, const char *key, const char *path, bool enterprise,
 			char *err, size_t errlen)
 {
@@ -394,13 +404,13 @@ static int load_ca_file(struct issuer_state *s, const char *key, const char *pat
 	int n = 0;
 	X509 *x;
 	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
-		if (!X509_STORE_add_cert(s->store, x) || !enterprise || !sk_X509_push(s->enterprise, x)) {
+		if (!sk_X509_push(s->extra, x)) {
 			X509_free(x);
-			if (!enterprise)
-				n++;
 			continue;
 		}
 		n++;
+		if (enterprise && X509_up_ref(x) && !sk_X509_push(s->enterprise, x))
+			X509_free(x);
 	}
 	ERR_clear_error(); /* the PEM reader's "no start line" at the end of the file */
 	BIO_free(b);
@@ -442,18 +452,15 @@ static int trust_init(struct issuer_state *s, const struct cfg *c, char *err, si
 	const struct cfg_node *tls = c ? cfg_get(c->root, "tls") : NULL;
 	if (cfg_check_keys(c, tls, "tls", tls_keys, err, errlen) < 0)
 		return -1;
-	bool system = true;
-	if (cfg_bool(c, tls, "system_roots", &system, err, errlen) < 0)
+	s->system_roots = true;
+	if (cfg_bool(c, tls, "system_roots", &s->system_roots, err, errlen) < 0)
 		return -1;
 	s->store = X509_STORE_new();
+	s->extra = sk_X509_new_null();
 	s->enterprise = sk_X509_new_null();
 	s->vctx = X509_STORE_CTX_new();
-	if (!s->store || !s->enterprise || !s->vctx) {
+	if (!s->store || !s->extra || !s->enterprise || !s->vctx) {
 		snprintf(err, errlen, "issuer: out of memory");
-		return -1;
-	}
-	if (system && !X509_STORE_set_default_paths(s->store)) {
-		snprintf(err, errlen, "tls.system_roots: cannot load the system CA bundle");
 		return -1;
 	}
 	/* public_ca_files: roots to count as public besides (or, with system_roots:
@@ -465,6 +472,28 @@ static int trust_init(struct issuer_state *s, const struct cfg *c, char *err, si
 		if (load_ca_file(s, "--ca-file", cli_ca_files[i], true, err, errlen) < 0)
 			return -1;
 	return 0;
+}
+
+/* Fills the store before the first verification: the system bundle first, then the
+ * configured files in the order given, exactly as an eager load at init would (the
+ * order decides which of two same-subject CAs chain building meets first). Only out of
+ * memory fails (OpenSSL ignores a missing default bundle); the next verification then
+ * tries again. */
+static bool trust_load(struct issuer_state *s)
+{
+	if (s->trust_loaded)
+		return true;
+	if (s->system_roots && !X509_STORE_set_default_paths(s->store))
+		return false;
+	/* A certificate the store refuses (a duplicate in old OpenSSL versions) is
+	 * skipped, as the eager load did. */
+	for (int i = 0; i < sk_X509_num(s->extra); i++)
+		X509_STORE_add_cert(s->store, sk_X509_value(s->extra, i));
+	ERR_clear_error();
+	sk_X509_pop_free(s->extra, X509_free);
+	s->extra = NULL;
+	s->trust_loaded = true;
+	return true;
 }
 
 static int load_sig(void *ud, const char *file, int line, char **cols, int ncols, char *err,
@@ -672,6 +701,7 @@ static void issuer_fini(void *state)
 		slot_reset(&s->vcache[i]);
 	X509_STORE_CTX_free(s->vctx);
 	X509_STORE_free(s->store);
+	sk_X509_pop_free(s->extra, X509_free);
 	sk_X509_pop_free(s->enterprise, X509_free);
 	free(s->vcache);
 	free(s->sigs);
@@ -701,7 +731,7 @@ static int issuer_init(void **state, const struct det_init *in)
 	s->minted_s = ISSUER_DEFAULT_MINTED_S;
 	if (cfg_bool(c, sec, "verify", &s->verify, in->err, in->errlen) < 0 ||
 	    cfg_uint(c, sec, "verify_cache", 16, 1u << 24, &cache, in->err, in->errlen) < 0 ||
-	    cfg_uint(c, sec, "max_names", 16, 1u << 26, &names, in->err, in->errlen) < 0 ||
+	    cfg_uint(c, sec, "max_names", 16, DET_LRU_MAX_CAP, &names, in->err, in->errlen) < 0 ||
 	    cfg_duration(c, sec, "minted_window", 0, 365u * 86400u, &s->minted_s, in->err, in->errlen) < 0 ||
 	    cfg_uint(c, sec, "min_rsa_bits", 512, 16384, &minrsa, in->err, in->errlen) < 0 ||
 	    cfg_str(c, sec, "no_sct_since", &since, in->err, in->errlen) < 0 ||
@@ -740,6 +770,7 @@ static int issuer_init(void **state, const struct det_init *in)
 			 (unsigned long long)names);
 		goto fail;
 	}
+	dec_digest_init(); /* chains are keyed by SHA-256: load it at startup */
 	if (trust_init(s, c, in->err, in->errlen) < 0)
 		goto fail;
 	if (sig_csv_load(in->sig_dir, "interception-cas.csv", 5, load_sig, s, in->err, in->errlen) < 0)
@@ -874,7 +905,8 @@ static void do_verify(struct issuer_state *s, const struct cert_chain *ch, int64
 		if (ch->c[i]->x509)
 			sk_X509_push(untrusted, ch->c[i]->x509);
 	X509_STORE_CTX *ctx = s->vctx;
-	if (!untrusted || !X509_STORE_CTX_init(ctx, s->store, ch->c[0]->x509, untrusted)) {
+	if (!untrusted || !trust_load(s) ||
+	    !X509_STORE_CTX_init(ctx, s->store, ch->c[0]->x509, untrusted)) {
 		v->flags = VF_OTHER;
 		v->err = X509_V_ERR_OUT_OF_MEM;
 		sk_X509_free(untrusted);

@@ -1,181 +1,135 @@
-/* lru.c - bounded string-keyed LRU table for detector baselines (see lru.h). */
+/* lru.c - string-keyed baselines as a layer over det_tab (see lru.h). */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "lru.h"
+#include "table.h"
 #include "util.h"
 
-struct lru_ent {
-	struct lru_ent *hnext;           /* hash chain */
-	struct lru_ent *prev, *next;     /* LRU list: head = oldest */
-	uint64_t hash;
-	uint16_t klen;
-	/* the key (klen bytes + NUL), then the value at a 16-byte aligned offset */
-	_Alignas(16) char data[];
+/* The det_tab key: the string's hash under two secret seeds. */
+struct lru_key {
+	uint64_t h[2];
 };
 
-static size_t voff(size_t klen)
-{
-	return (klen + 1 + 15) & ~(size_t)15;
-}
-
-static void *val(struct lru_ent *e)
-{
-	return e->data + voff(e->klen);
-}
+/* The det_tab value: the string, then (at voff) the caller's value. */
+struct lru_head {
+	uint16_t klen;
+	char key[DET_LRU_KEY_MAX + 1];
+};
 
 struct det_lru {
-	size_t max, vsize, count, nbuckets;
-	uint64_t evicted;
-	struct lru_ent **buckets;
-	struct lru_ent *head, *tail;
+	struct det_tab *tab;
+	size_t vsize, voff;
+	uint64_t seed[2];
+	uint64_t replaced; /* records given to a colliding string */
 };
 
-#define LRU_SEED 0x6f6e70617468ull /* "onpath" */
+static size_t align8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
 
 struct det_lru *det_lru_new(size_t max, size_t vsize)
 {
+	if (max == 0 || max > DET_LRU_MAX_CAP)
+		return NULL;
 	struct det_lru *t = calloc(1, sizeof(*t));
-	if (!t || !max)
-		goto fail;
-	t->max = max;
+	if (!t)
+		return NULL;
 	t->vsize = vsize;
-	t->nbuckets = 64;
-	while (t->nbuckets < max)
-		t->nbuckets <<= 1;
-	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
-	if (!t->buckets)
-		goto fail;
+	t->voff = align8(sizeof(struct lru_head));
+	t->tab = det_tab_new(max, sizeof(struct lru_key), t->voff + vsize);
+	if (!t->tab) {
+		free(t);
+		return NULL;
+	}
+	if (getrandom(t->seed, sizeof(t->seed), GRND_NONBLOCK) != (ssize_t)sizeof(t->seed)) {
+		/* No entropy yet (early boot): weaker, but still per table and per run. */
+		uint64_t x = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)t;
+		t->seed[0] = util_hash64(&x, sizeof(x), 0x6c72755f73656564ull);
+		t->seed[1] = util_hash64(&x, sizeof(x), t->seed[0]);
+	}
 	return t;
-fail:
-	if (t)
-		free(t->buckets);
-	free(t);
-	return NULL;
 }
 
 void det_lru_free(struct det_lru *t)
 {
 	if (!t)
 		return;
-	struct lru_ent *e = t->head;
-	while (e) {
-		struct lru_ent *n = e->next;
-		free(e);
-		e = n;
-	}
-	free(t->buckets);
+	det_tab_free(t->tab);
 	free(t);
 }
 
-static void unlink_lru(struct det_lru *t, struct lru_ent *e)
+/* Hashes key into k; returns its length, or SIZE_MAX when it is too long. */
+static size_t make_key(const struct det_lru *t, const char *key, struct lru_key *k)
 {
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		t->head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		t->tail = e->prev;
-	e->prev = e->next = NULL;
+	size_t n = strnlen(key, DET_LRU_KEY_MAX + 1);
+	if (n > DET_LRU_KEY_MAX)
+		return SIZE_MAX;
+	k->h[0] = util_hash64(key, n, t->seed[0]);
+	k->h[1] = util_hash64(key, n, t->seed[1]);
+	return n;
 }
 
-static void push_tail(struct det_lru *t, struct lru_ent *e)
+static bool same(const struct lru_head *h, const char *key, size_t n)
 {
-	e->prev = t->tail;
-	e->next = NULL;
-	if (t->tail)
-		t->tail->next = e;
-	else
-		t->head = e;
-	t->tail = e;
-}
-
-static struct lru_ent *find(struct det_lru *t, const char *key, size_t klen, uint64_t h)
-{
-	for (struct lru_ent *e = t->buckets[h & (t->nbuckets - 1)]; e; e = e->hnext)
-		if (e->hash == h && e->klen == klen && memcmp(e->data, key, klen) == 0)
-			return e;
-	return NULL;
-}
-
-static void unhash(struct det_lru *t, struct lru_ent *e)
-{
-	struct lru_ent **pp = &t->buckets[e->hash & (t->nbuckets - 1)];
-	while (*pp && *pp != e)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = e->hnext;
+	return h->klen == n && memcmp(h->key, key, n) == 0;
 }
 
 void *det_lru_get(struct det_lru *t, const char *key)
 {
-	size_t klen = strlen(key);
-	if (klen > DET_LRU_KEY_MAX)
+	struct lru_key k;
+	size_t n = make_key(t, key, &k);
+	if (n == SIZE_MAX)
 		return NULL;
-	uint64_t h = util_hash64(key, klen, LRU_SEED);
-	struct lru_ent *e = find(t, key, klen, h);
-	if (!e)
+	struct lru_head *h = det_tab_get(t->tab, &k);
+	if (!h || !same(h, key, n))
 		return NULL;
-	unlink_lru(t, e);
-	push_tail(t, e);
-	return val(e);
+	return (uint8_t *)h + t->voff;
 }
 
 void *det_lru_put(struct det_lru *t, const char *key, bool *created)
 {
-	size_t klen = strlen(key);
 	*created = false;
-	if (klen > DET_LRU_KEY_MAX)
+	struct lru_key k;
+	size_t n = make_key(t, key, &k);
+	if (n == SIZE_MAX)
 		return NULL;
-	uint64_t h = util_hash64(key, klen, LRU_SEED);
-	struct lru_ent *e = find(t, key, klen, h);
-	if (e) {
-		unlink_lru(t, e);
-		push_tail(t, e);
-		return val(e);
+	bool fresh;
+	struct lru_head *h = det_tab_put(t->tab, &k, &fresh);
+	if (!fresh) {
+		if (same(h, key, n))
+			return (uint8_t *)h + t->voff;
+		/* Another string with the same 128-bit key: it gives way, as if evicted. */
+		memset(h, 0, t->voff + t->vsize);
+		t->replaced++;
 	}
-	if (t->count >= t->max && t->head) {
-		/* Full: forget the least recently used name rather than grow. */
-		e = t->head;
-		unlink_lru(t, e);
-		unhash(t, e);
-		t->count--;
-		t->evicted++;
-		free(e);
-	}
-	e = calloc(1, sizeof(*e) + voff(klen) + t->vsize);
-	if (!e)
-		return NULL;
-	e->hash = h;
-	e->klen = (uint16_t)klen;
-	memcpy(e->data, key, klen);
-	e->data[klen] = '\0';
-	size_t b = h & (t->nbuckets - 1);
-	e->hnext = t->buckets[b];
-	t->buckets[b] = e;
-	push_tail(t, e);
-	t->count++;
+	h->klen = (uint16_t)n;
+	memcpy(h->key, key, n);
+	h->key[n] = '\0';
 	*created = true;
-	return val(e);
+	return (uint8_t *)h + t->voff;
 }
 
 void det_lru_each(const struct det_lru *t, void (*fn)(void *ud, const char *key, void *value),
 		  void *ud)
 {
-	for (struct lru_ent *e = t->head; e; e = e->next)
-		fn(ud, e->data, val(e));
+	size_t pos = 0;
+	struct lru_head *h;
+	while ((h = det_tab_next(t->tab, &pos, NULL)))
+		fn(ud, h->key, (uint8_t *)h + t->voff);
 }
 
 size_t det_lru_count(const struct det_lru *t)
 {
-	return t->count;
+	return det_tab_count(t->tab);
 }
 
 uint64_t det_lru_evicted(const struct det_lru *t)
 {
-	return t->evicted;
+	return det_tab_evicted(t->tab) + t->replaced;
 }

@@ -31,6 +31,11 @@ struct det_tab {
 	uint32_t mask;
 	uint32_t head, tail; /* LRU: head oldest */
 	uint64_t seed, evicted;
+	/* Random bytes XORed into every key before hashing: util_hash64 multiplies 8 key
+	 * bytes XOR a public constant, so a key whose bytes there equal the constant
+	 * hashes the same under every seed (one bucket for all of them); masked keys
+	 * cannot be aimed at it. */
+	uint64_t kmask[DET_TAB_MAX_KEY / 8];
 };
 
 static size_t align8(size_t n)
@@ -78,6 +83,9 @@ struct det_tab *det_tab_new(size_t cap, size_t keylen, size_t vallen)
 	}
 	if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) != (ssize_t)sizeof(t->seed))
 		t->seed = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)t;
+	if (getrandom(t->kmask, sizeof(t->kmask), GRND_NONBLOCK) != (ssize_t)sizeof(t->kmask))
+		for (size_t i = 0; i < ONPATH_ARRAY_LEN(t->kmask); i++)
+			t->kmask[i] = util_hash64(&t->seed, sizeof(t->seed), i + 1);
 	return t;
 }
 
@@ -116,7 +124,21 @@ static uint32_t find(const struct det_tab *t, const void *key, uint32_t h)
 
 static uint32_t hash(const struct det_tab *t, const void *key)
 {
-	return (uint32_t)util_hash64(key, t->keylen, t->seed);
+	uint64_t w[DET_TAB_MAX_KEY / 8];
+	const uint8_t *p = key;
+	size_t n = t->keylen, i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t v;
+		memcpy(&v, p + i, 8);
+		w[i / 8] = v ^ t->kmask[i / 8];
+	}
+	if (i < n) {
+		uint64_t v = 0;
+		for (size_t j = i; j < n; j++)
+			v |= (uint64_t)p[j] << (8 * (j - i));
+		w[i / 8] = v ^ t->kmask[i / 8];
+	}
+	return (uint32_t)util_hash64(w, n, t->seed);
 }
 
 static void lru_unlink(struct det_tab *t, uint32_t i)

@@ -6,9 +6,11 @@
  * kernel maps pages as they are first written, so memory grows with use up to the cap
  * and then stays flat). Inserting into a full table evicts the least recently used
  * record (counted): a flood makes a detector forget, never grow. Keys are compared
- * bytewise, so callers zero their key structs before filling them. The hash seed is
- * random per table (keys are attacker-chosen), which changes bucket placement only:
- * iteration is in LRU order, so saved state and alerts do not depend on it.
+ * bytewise, so callers zero their key structs before filling them. The hash seed and
+ * a mask XORed into the keys are random per table (keys are attacker-chosen: nobody
+ * can line many of them up in one bucket), which changes bucket placement only:
+ * iteration is in LRU order, so saved state and alerts do not depend on it. String
+ * keys go through det_lru (lru.h), a layer over this table.
  */
 #ifndef ONPATH_DET_TABLE_H
 #define ONPATH_DET_TABLE_H

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "decode/tls.h"
+#include "decode/x509.h"
 #include "detector.h"
 #include "lru.h"
 #include "sig.h"
@@ -129,7 +130,7 @@ static int tlsd_init(void **state, const struct det_init *in)
 		return -1;
 	uint64_t names = TLSD_DEFAULT_NAMES;
 	bool icl = true;
-	if (cfg_uint(in->cfg, in->section, "max_names", 16, 1u << 26, &names, in->err, in->errlen) < 0 ||
+	if (cfg_uint(in->cfg, in->section, "max_names", 16, DET_LRU_MAX_CAP, &names, in->err, in->errlen) < 0 ||
 	    cfg_bool(in->cfg, in->section, "interception_clients", &icl, in->err, in->errlen) < 0)
 		return -1;
 	struct tlsd_state *s = calloc(1, sizeof(*s));
@@ -139,6 +140,9 @@ static int tlsd_init(void **state, const struct det_init *in)
 	}
 	s->cold_start = in->cold_start;
 	s->learning_us = in->learning_s * 1000000u;
+	/* The hellos this detector judges carry MD5/SHA-256 fingerprints: load the
+	 * digests at startup rather than in the first handshake. */
+	dec_digest_init();
 	s->servers = det_lru_new((size_t)names, sizeof(struct srv_base));
 	s->clients = det_lru_new((size_t)names, sizeof(struct cli_base));
 	s->sigs = calloc(TLSD_MAX_SIGS, sizeof(*s->sigs));
@@ -156,28 +160,56 @@ static int tlsd_init(void **state, const struct det_init *in)
 	return 0;
 }
 
-/* The server's name: the SNI when the client sent a usable one, else its address. */
-static void server_key(const struct tls_ev *ev, bool from_server, char *out, size_t cap)
+/* Appenders for the per-hello keys (snprintf was a third of a hello's judging): text
+ * is cut at cap - 1 like snprintf would, and always NUL-terminated. */
+static size_t put_str(char *out, size_t cap, size_t o, const char *s)
+{
+	while (*s && o + 1 < cap)
+		out[o++] = *s++;
+	out[o] = '\0';
+	return o;
+}
+
+static size_t put_port(char *out, size_t cap, size_t o, unsigned v)
+{
+	char t[6];
+	int n = 0;
+	do {
+		t[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v && n < 5);
+	while (n && o + 1 < cap)
+		out[o++] = t[--n];
+	out[o] = '\0';
+	return o;
+}
+
+/* The server's name: the SNI when the client sent a usable one (lower case, bytes
+ * outside printable ASCII as '?'), else its address; then ':' and the port. cap > 0.
+ * Returns the length. */
+static size_t server_key(const struct tls_ev *ev, bool from_server, char *out, size_t cap)
 {
 	const struct tls_hello *c = ev->client;
 	const struct op_addr *ip = from_server ? &ev->m.src : &ev->m.dst;
 	uint16_t port = from_server ? ev->m.sport : ev->m.dport;
+	size_t o = 0;
 	if (c && c->sni_len) {
-		char n[TLS_SNI_MAX + 1];
-		size_t o = 0;
-		for (size_t i = 0; i < c->sni_len && o + 1 < sizeof(n); i++) {
+		for (size_t i = 0; i < c->sni_len && o < TLS_SNI_MAX && o + 1 < cap; i++) {
 			unsigned char ch = (unsigned char)c->sni[i];
 			if (ch >= 'A' && ch <= 'Z')
 				ch = (unsigned char)(ch + 32);
-			n[o++] = (ch > 0x20 && ch < 0x7f) ? (char)ch : '?';
+			out[o++] = (ch > 0x20 && ch < 0x7f) ? (char)ch : '?';
 		}
-		n[o] = '\0';
-		snprintf(out, cap, "%s:%u", n, port);
+		out[o] = '\0';
 	} else {
 		char a[OP_ADDR_STRLEN];
 		util_addr_fmt(ip, a);
-		snprintf(out, cap, "[%s]:%u", a, port);
+		o = put_str(out, cap, o, "[");
+		o = put_str(out, cap, o, a);
+		o = put_str(out, cap, o, "]");
 	}
+	o = put_str(out, cap, o, ":");
+	return put_port(out, cap, o, port);
 }
 
 static void set_ends(struct alert *a, const struct tls_ev *ev)
@@ -231,8 +263,9 @@ static void judge_server(struct tlsd_state *s, const struct tls_ev *ev, struct a
 	if (!ch || sh->kind != TLS_HELLO_SERVER || !sh->ja4[0])
 		return;
 	char name[DET_LRU_KEY_MAX - 48], key[DET_LRU_KEY_MAX];
-	server_key(ev, true, name, sizeof(name));
-	snprintf(key, sizeof(key), "%s|%s", name, ch->ja4);
+	size_t nl = server_key(ev, true, name, sizeof(name));
+	memcpy(key, name, nl);
+	put_str(key, sizeof(key), put_str(key, sizeof(key), nl, "|"), ch->ja4);
 	bool created;
 	struct srv_base *b = det_lru_put(s->servers, key, &created);
 	if (!b)

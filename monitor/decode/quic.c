@@ -11,8 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 
 #include "quic.h"
 #include "reader.h"
@@ -77,6 +80,74 @@ static uint64_t rd_varint(struct rd *r)
 	return v;
 }
 
+/* ---- crypto: the algorithms are fetched once and the contexts kept per thread. With
+ * OpenSSL 3, HMAC(EVP_sha256(), ...) and EVP_aes_128_*() fetch their implementations
+ * on every call, which made an Initial cost ~165k instructions, mostly lookups. ---- */
+
+static pthread_once_t algs_once = PTHREAD_ONCE_INIT;
+static EVP_MAC *alg_hmac;
+static EVP_CIPHER *alg_ecb, *alg_gcm;
+
+static void algs_init(void)
+{
+	alg_hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	alg_ecb = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
+	alg_gcm = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
+}
+
+static _Thread_local EVP_MAC_CTX *hmac_ctx;     /* HMAC-SHA256, re-keyed per use */
+static _Thread_local EVP_CIPHER_CTX *ecb_ctx, *gcm_ctx;
+
+static void crypto_free(void)
+{
+	EVP_MAC_CTX_free(hmac_ctx);
+	EVP_CIPHER_CTX_free(ecb_ctx);
+	EVP_CIPHER_CTX_free(gcm_ctx);
+	hmac_ctx = NULL;
+	ecb_ctx = gcm_ctx = NULL;
+}
+
+/* The thread's contexts, made on first use; -1 when OpenSSL cannot provide them. */
+static int crypto_ready(void)
+{
+	if (hmac_ctx && ecb_ctx && gcm_ctx)
+		return 0;
+	pthread_once(&algs_once, algs_init);
+	if (!alg_hmac || !alg_ecb || !alg_gcm)
+		return -1;
+	if (!hmac_ctx) {
+		/* The digest is set once; each HMAC then only sets its key. */
+		OSSL_PARAM prm[] = {
+			OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+			OSSL_PARAM_construct_end(),
+		};
+		hmac_ctx = EVP_MAC_CTX_new(alg_hmac);
+		if (!hmac_ctx || !EVP_MAC_CTX_set_params(hmac_ctx, prm)) {
+			crypto_free();
+			return -1;
+		}
+	}
+	if (!ecb_ctx)
+		ecb_ctx = EVP_CIPHER_CTX_new();
+	if (!gcm_ctx)
+		gcm_ctx = EVP_CIPHER_CTX_new();
+	if (!ecb_ctx || !gcm_ctx) {
+		crypto_free();
+		return -1;
+	}
+	return 0;
+}
+
+/* HMAC-SHA256(key, msg) -> out[32]. */
+static int hmac_sha256(const uint8_t *key, size_t keylen, const uint8_t *msg, size_t n, uint8_t out[32])
+{
+	size_t l = 0;
+	if (!EVP_MAC_init(hmac_ctx, key, keylen, NULL) || !EVP_MAC_update(hmac_ctx, msg, n) ||
+	    !EVP_MAC_final(hmac_ctx, out, &l, 32) || l != 32)
+		return -1;
+	return 0;
+}
+
 /* HKDF-Expand-Label (RFC 8446 7.1) with an empty context, for outputs of at most one
  * SHA-256 block. */
 static int expand_label(const uint8_t secret[32], const char *prefix, const char *label, uint8_t *out,
@@ -97,8 +168,7 @@ static int expand_label(const uint8_t secret[32], const char *prefix, const char
 	n += ll;
 	info[n++] = 0; /* empty context */
 	info[n++] = 1; /* T(1) */
-	unsigned int l = 0;
-	if (!HMAC(EVP_sha256(), secret, 32, info, n, t, &l) || l != 32)
+	if (hmac_sha256(secret, 32, info, n, t) < 0)
 		return -1;
 	memcpy(out, t, outlen);
 	return 0;
@@ -108,43 +178,73 @@ struct keys {
 	uint8_t key[16], iv[12], hp[16];
 };
 
+/* The last Initial keys derived, by (version, DCID): a ClientHello that does not fit
+ * one datagram (post-quantum key shares) and retransmissions reuse the DCID, and the
+ * derivation is five HMACs. */
+#define QUIC_KEY_CACHE 4
+
+static _Thread_local struct {
+	const struct qver *v;       /* NULL: empty */
+	uint8_t dcil;
+	uint8_t dcid[QUIC_MAX_CID];
+	struct keys k;
+} key_cache[QUIC_KEY_CACHE];
+static _Thread_local unsigned key_next;
+
 static int initial_keys(const struct qver *v, const uint8_t *dcid, size_t dcil, struct keys *k)
 {
 	uint8_t initial[32], client[32];
-	unsigned int l = 0;
+	for (unsigned i = 0; i < QUIC_KEY_CACHE; i++)
+		if (key_cache[i].v == v && key_cache[i].dcil == dcil &&
+		    memcmp(key_cache[i].dcid, dcid, dcil) == 0) {
+			*k = key_cache[i].k;
+			return crypto_ready();
+		}
+	if (crypto_ready() < 0)
+		return -1;
 	/* HKDF-Extract(salt, DCID) = HMAC(salt, DCID). */
-	if (!HMAC(EVP_sha256(), v->salt, sizeof(v->salt), dcid, dcil, initial, &l) || l != 32)
+	if (hmac_sha256(v->salt, sizeof(v->salt), dcid, dcil, initial) < 0)
 		return -1;
 	if (expand_label(initial, "", "client in", client, 32) < 0 ||
 	    expand_label(client, v->label, "key", k->key, 16) < 0 ||
 	    expand_label(client, v->label, "iv", k->iv, 12) < 0 ||
 	    expand_label(client, v->label, "hp", k->hp, 16) < 0)
 		return -1;
+	if (dcil <= QUIC_MAX_CID) {
+		unsigned i = key_next++ % QUIC_KEY_CACHE;
+		key_cache[i].v = v;
+		key_cache[i].dcil = (uint8_t)dcil;
+		memcpy(key_cache[i].dcid, dcid, dcil);
+		key_cache[i].k = *k;
+	}
 	return 0;
 }
 
+/* Header protection mask (RFC 9001 5.4.3): AES-128-ECB of one block. Called after
+ * initial_keys (the contexts exist). */
 static int aes_ecb_block(const uint8_t key[16], const uint8_t in[16], uint8_t out[16])
 {
-	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-	int l = 0, ok = c && EVP_EncryptInit_ex(c, EVP_aes_128_ecb(), NULL, key, NULL) &&
-			EVP_CIPHER_CTX_set_padding(c, 0) && EVP_EncryptUpdate(c, out, &l, in, 16) && l == 16;
-	EVP_CIPHER_CTX_free(c);
-	return ok ? 0 : -1;
+	EVP_CIPHER_CTX *c = ecb_ctx;
+	int l = 0;
+	return c && EVP_EncryptInit_ex2(c, alg_ecb, key, NULL, NULL) && EVP_CIPHER_CTX_set_padding(c, 0) &&
+			       EVP_EncryptUpdate(c, out, &l, in, 16) && l == 16
+		       ? 0
+		       : -1;
 }
 
+/* AEAD_AES_128_GCM open (RFC 9001 5.3): a 12-byte nonce (GCM's default IV length). */
 static int gcm_open(const struct keys *k, const uint8_t nonce[12], const uint8_t *aad, size_t aadlen,
 		    const uint8_t *ct, size_t ctlen, const uint8_t tag[16], uint8_t *pt)
 {
-	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-	int l = 0, ok = c && EVP_DecryptInit_ex(c, EVP_aes_128_gcm(), NULL, NULL, NULL) &&
-			EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) &&
-			EVP_DecryptInit_ex(c, NULL, NULL, k->key, nonce) &&
-			EVP_DecryptUpdate(c, NULL, &l, aad, (int)aadlen) &&
-			EVP_DecryptUpdate(c, pt, &l, ct, (int)ctlen) &&
-			EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, 16, (void *)tag) &&
-			EVP_DecryptFinal_ex(c, pt + l, &l) > 0;
-	EVP_CIPHER_CTX_free(c);
-	return ok ? 0 : -1;
+	EVP_CIPHER_CTX *c = gcm_ctx;
+	int l = 0;
+	return c && EVP_DecryptInit_ex2(c, alg_gcm, k->key, nonce, NULL) &&
+			       EVP_DecryptUpdate(c, NULL, &l, aad, (int)aadlen) &&
+			       EVP_DecryptUpdate(c, pt, &l, ct, (int)ctlen) &&
+			       EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, 16, (void *)tag) &&
+			       EVP_DecryptFinal_ex(c, pt + l, &l) > 0
+		       ? 0
+		       : -1;
 }
 
 /* ---- CRYPTO stream gathering ---- */
@@ -163,6 +263,7 @@ static _Thread_local uint8_t *pkt_buf, *pt_buf;  /* 64 KiB each */
 
 void dec_quic_flush(void)
 {
+	crypto_free();
 	free(pending);
 	free(scratch);
 	free(pkt_buf);

@@ -13,6 +13,7 @@
 
 #include "reader.h"
 #include "tls.h"
+#include "util.h"
 #include "x509.h"
 
 static const char *const tls_errs[TLS_ERR_MAX] = {
@@ -423,6 +424,8 @@ int dec_tls_sslv2_client_hello(const uint8_t *msg, size_t len, struct tls_hello 
 
 /* ---- fingerprints ---- */
 
+static const char hx[] = "0123456789abcdef";
+
 struct sb {
 	char *p;
 	size_t len, cap;
@@ -447,7 +450,6 @@ static void sb_dec(struct sb *b, unsigned v)
 
 static void sb_hex4(struct sb *b, unsigned v)
 {
-	static const char hx[] = "0123456789abcdef";
 	if (b->len + 5 > b->cap)
 		return;
 	b->p[b->len++] = hx[(v >> 12) & 15];
@@ -465,16 +467,13 @@ static void sb_putc(struct sb *b, char c)
 	}
 }
 
+/* Appends "v0-v1-..." in decimal (JA3's lists; the caller removed GREASE). */
 static void sb_dec_list(struct sb *b, const uint16_t *v, size_t n)
 {
-	bool first = true;
 	for (size_t i = 0; i < n; i++) {
-		if (dec_tls_is_grease(v[i]))
-			continue;
-		if (!first)
+		if (i)
 			sb_putc(b, '-');
 		sb_dec(b, v[i]);
-		first = false;
 	}
 }
 
@@ -500,7 +499,6 @@ static void sort_u16(uint16_t *v, size_t n)
 static void hex12(const char *s, size_t n, char out[13])
 {
 	uint8_t md[32];
-	static const char hx[] = "0123456789abcdef";
 	dec_sha256(s, n, md);
 	for (int i = 0; i < 6; i++) {
 		out[2 * i] = hx[md[i] >> 4];
@@ -512,7 +510,6 @@ static void hex12(const char *s, size_t n, char out[13])
 static void md5hex(const char *s, size_t n, char out[33])
 {
 	uint8_t md[16];
-	static const char hx[] = "0123456789abcdef";
 	dec_md5(s, n, md);
 	for (int i = 0; i < 16; i++) {
 		out[2 * i] = hx[md[i] >> 4];
@@ -530,7 +527,6 @@ static bool alnum(uint8_t c)
  * alphanumeric, the first and last characters of its hex form (the FoxIO text). */
 static void ja4_alpn(const struct tls_hello *h, char out[3])
 {
-	static const char hx[] = "0123456789abcdef";
 	out[0] = out[1] = '0';
 	out[2] = '\0';
 	if (!h->nalpn || !h->alpn_len[0])
@@ -545,134 +541,280 @@ static void ja4_alpn(const struct tls_hello *h, char out[3])
 	}
 }
 
-static unsigned count_nongrease(const uint16_t *v, size_t n)
+/* The values of v without GREASE into out (capacity >= n); returns how many. */
+static size_t strip_grease(const uint16_t *v, size_t n, uint16_t *out)
 {
-	unsigned c = 0;
+	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
 		if (!dec_tls_is_grease(v[i]))
-			c++;
-	return c;
+			out[k++] = v[i];
+	return k;
 }
 
 /* Buffers big enough for the capped lists: 6 characters per value and separators. */
 #define FP_BUF (16 + 6 * (TLS_MAX_CIPHERS + TLS_MAX_EXTS + TLS_MAX_GROUPS + TLS_MAX_SIGALGS + \
 			  TLS_MAX_POINT_FMTS))
 
+/* ---- fingerprint memo ----
+ *
+ * A fingerprint is a hash (MD5 for JA3, truncated SHA-256 for JA4) of a text built from
+ * the hello's lists; building the text and hashing it is most of what a hello costs
+ * (~25k instructions), while a network's hellos come from a handful of client and
+ * server stacks. So each hashed part is remembered, per thread, under a binary key
+ * that determines its text exactly: a kind byte, then every list as a 16-bit count
+ * followed by its values, GREASE removed (the text skips GREASE too, and browsers draw
+ * new GREASE values per connection). A hit compares the whole key, so a collision of
+ * the index hash can only cost a recomputation, never give a wrong fingerprint; a key
+ * longer than FP_MEMO_KEY_MAX (a hostile or very long list) is computed every time. */
+#define FP_MEMO_SLOTS 128     /* direct-mapped, per thread */
+#define FP_MEMO_KEY_MAX 192   /* bytes of key: 90 values; real hellos need about 80 */
+#define FP_MEMO_SEED 0x6a61346d656d6fULL
+
+enum fp_part { FP_JA3 = 1, FP_JA4_B, FP_JA4_C, FP_JA3S, FP_JA4S_EXT };
+
+struct fp_key {
+	size_t n;
+	bool over;                      /* did not fit: no memo */
+	uint64_t h;                     /* its hash, set by memo_get */
+	uint8_t b[FP_MEMO_KEY_MAX];
+};
+
+struct fp_memo {
+	uint64_t h;                     /* 0: empty */
+	uint16_t klen;
+	char out[33];                   /* the hex text */
+	uint8_t key[FP_MEMO_KEY_MAX];
+};
+
+static _Thread_local struct fp_memo fp_memo[FP_MEMO_SLOTS];
+
+static void key_init(struct fp_key *k, enum fp_part part)
+{
+	k->n = 1;
+	k->over = false;
+	k->b[0] = (uint8_t)part;
+}
+
+static void key_u16(struct fp_key *k, uint16_t v)
+{
+	if (k->n + 2 > sizeof(k->b)) {
+		k->over = true;
+		return;
+	}
+	k->b[k->n++] = (uint8_t)(v >> 8);
+	k->b[k->n++] = (uint8_t)v;
+}
+
+static void key_list(struct fp_key *k, const uint16_t *v, size_t n)
+{
+	if (k->over || 2 + 2 * n > sizeof(k->b) - k->n) {
+		k->over = true;
+		return;
+	}
+	uint8_t *p = k->b + k->n;
+	*p++ = (uint8_t)(n >> 8);
+	*p++ = (uint8_t)n;
+	for (size_t i = 0; i < n; i++) {
+		*p++ = (uint8_t)(v[i] >> 8);
+		*p++ = (uint8_t)v[i];
+	}
+	k->n += 2 + 2 * n;
+}
+
+/* The remembered text for k (copied to out, outlen bytes with the NUL) or false; then
+ * *slot is where memo_put remembers it once computed (NULL: k cannot be remembered). */
+static bool memo_get(struct fp_key *k, char *out, size_t outlen, struct fp_memo **slot)
+{
+	*slot = NULL;
+	if (k->over)
+		return false;
+	k->h = util_hash64(k->b, k->n, FP_MEMO_SEED) | 1;
+	struct fp_memo *e = &fp_memo[k->h % FP_MEMO_SLOTS];
+	if (e->h == k->h && e->klen == k->n && memcmp(e->key, k->b, k->n) == 0) {
+		memcpy(out, e->out, outlen);
+		return true;
+	}
+	*slot = e;
+	return false;
+}
+
+static void memo_put(struct fp_memo *slot, const struct fp_key *k, const char *out, size_t outlen)
+{
+	if (!slot)
+		return;
+	slot->h = k->h;
+	slot->klen = (uint16_t)k->n;
+	memcpy(slot->key, k->b, k->n);
+	memcpy(slot->out, out, outlen);
+}
+
+/* Appends "xxxx,yyyy,..." (4-digit hex) of v[0..n). */
+static void sb_hex_list(struct sb *b, const uint16_t *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			sb_putc(b, ',');
+		sb_hex4(b, v[i]);
+	}
+}
+
+/* Two decimal digits of min(v, 99) (JA4's counts). */
+static char *put_count(char *p, unsigned v)
+{
+	if (v > 99)
+		v = 99;
+	*p++ = (char)('0' + v / 10);
+	*p++ = (char)('0' + v % 10);
+	return p;
+}
+
 static void fp_client(struct tls_hello *h)
 {
 	char buf[FP_BUF];
 	struct sb b = { buf, 0, sizeof(buf) };
-	buf[0] = '\0';
+	uint16_t c[TLS_MAX_CIPHERS], e[TLS_MAX_EXTS], g[TLS_MAX_GROUPS], sa[TLS_MAX_SIGALGS];
+	size_t nc = strip_grease(h->ciphers, h->nciphers, c);
+	size_t ne = strip_grease(h->exts, h->nexts, e);
+	size_t ng = strip_grease(h->groups, h->ngroups, g);
+	size_t ns = strip_grease(h->sigalgs, h->nsigalgs, sa);
+	struct fp_key k;
+	struct fp_memo *slot;
+
 	/* JA3: SSLVersion,Ciphers,Extensions,EllipticCurves,EllipticCurvePointFormats */
-	sb_dec(&b, h->legacy_version);
-	sb_putc(&b, ',');
-	sb_dec_list(&b, h->ciphers, h->nciphers);
-	sb_putc(&b, ',');
-	sb_dec_list(&b, h->exts, h->nexts);
-	sb_putc(&b, ',');
-	sb_dec_list(&b, h->groups, h->ngroups);
-	sb_putc(&b, ',');
-	for (uint16_t i = 0; i < h->npoint_fmts; i++) {
-		if (i)
-			sb_putc(&b, '-');
-		sb_dec(&b, h->point_fmts[i]);
+	key_init(&k, FP_JA3);
+	key_u16(&k, h->legacy_version);
+	key_list(&k, c, nc);
+	key_list(&k, e, ne);
+	key_list(&k, g, ng);
+	key_u16(&k, h->npoint_fmts);
+	for (uint16_t i = 0; i < h->npoint_fmts; i++)
+		key_u16(&k, h->point_fmts[i]);
+	if (!memo_get(&k, h->ja3, sizeof(h->ja3), &slot)) {
+		buf[0] = '\0';
+		sb_dec(&b, h->legacy_version);
+		sb_putc(&b, ',');
+		sb_dec_list(&b, c, nc);
+		sb_putc(&b, ',');
+		sb_dec_list(&b, e, ne);
+		sb_putc(&b, ',');
+		sb_dec_list(&b, g, ng);
+		sb_putc(&b, ',');
+		for (uint16_t i = 0; i < h->npoint_fmts; i++) {
+			if (i)
+				sb_putc(&b, '-');
+			sb_dec(&b, h->point_fmts[i]);
+		}
+		md5hex(buf, b.len, h->ja3);
+		memo_put(slot, &k, h->ja3, sizeof(h->ja3));
 	}
-	md5hex(buf, b.len, h->ja3);
 
-	/* JA4_a */
-	unsigned nc = count_nongrease(h->ciphers, h->nciphers);
-	unsigned ne = count_nongrease(h->exts, h->nexts);
-	char alpn[3];
-	ja4_alpn(h, alpn);
-	char a[12];
-	snprintf(a, sizeof(a), "%c%.2s%c%02u%02u%.2s", h->proto ? h->proto : 't',
-		 dec_tls_ja4_version(h->version), h->has_sni ? 'd' : 'i', nc > 99 ? 99 : nc,
-		 ne > 99 ? 99 : ne, alpn);
+	/* JA4_a: proto, version, SNI or not, cipher and extension counts, ALPN */
+	char *p = h->ja4;
+	*p++ = h->proto ? h->proto : 't';
+	const char *v = dec_tls_ja4_version(h->version);
+	*p++ = v[0];
+	*p++ = v[1];
+	*p++ = h->has_sni ? 'd' : 'i';
+	p = put_count(p, (unsigned)nc);
+	p = put_count(p, (unsigned)ne);
+	ja4_alpn(h, p);
+	p += 2;
+	*p++ = '_';
 
-	/* JA4_b: sorted cipher list */
-	uint16_t tmp[TLS_MAX_CIPHERS];
-	size_t n = 0;
-	for (uint16_t i = 0; i < h->nciphers; i++)
-		if (!dec_tls_is_grease(h->ciphers[i]))
-			tmp[n++] = h->ciphers[i];
-	sort_u16(tmp, n);
-	char bh[13] = "000000000000";
-	b.len = 0;
-	buf[0] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			sb_putc(&b, ',');
-		sb_hex4(&b, tmp[i]);
-	}
-	if (n)
-		hex12(buf, b.len, bh);
-
-	/* JA4_c: sorted extensions without SNI and ALPN, '_', sigalgs in order */
-	n = 0;
-	for (uint16_t i = 0; i < h->nexts; i++)
-		if (!dec_tls_is_grease(h->exts[i]) && h->exts[i] != TLS_EXT_SNI &&
-		    h->exts[i] != TLS_EXT_ALPN)
-			tmp[n++] = h->exts[i];
-	sort_u16(tmp, n);
-	char ch[13] = "000000000000";
-	b.len = 0;
-	buf[0] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			sb_putc(&b, ',');
-		sb_hex4(&b, tmp[i]);
-	}
-	unsigned ns = count_nongrease(h->sigalgs, h->nsigalgs);
-	if (ns) {
-		sb_putc(&b, '_');
-		bool first = true;
-		for (uint16_t i = 0; i < h->nsigalgs; i++) {
-			if (dec_tls_is_grease(h->sigalgs[i]))
-				continue;
-			if (!first)
-				sb_putc(&b, ',');
-			sb_hex4(&b, h->sigalgs[i]);
-			first = false;
+	/* JA4_b: the sorted cipher list. Remembered under the list as sent (clients keep
+	 * their cipher order), so a hit skips the sort too. */
+	memcpy(p, "000000000000", 13);
+	if (nc) {
+		key_init(&k, FP_JA4_B);
+		key_list(&k, c, nc);
+		if (!memo_get(&k, p, 13, &slot)) {
+			sort_u16(c, nc);
+			b.len = 0;
+			buf[0] = '\0';
+			sb_hex_list(&b, c, nc);
+			hex12(buf, b.len, p);
+			memo_put(slot, &k, p, 13);
 		}
 	}
-	if (n)
-		hex12(buf, b.len, ch);
-	snprintf(h->ja4, sizeof(h->ja4), "%.10s_%.12s_%.12s", a, bh, ch);
+	p += 12;
+	*p++ = '_';
+
+	/* JA4_c: sorted extensions without SNI and ALPN, '_', signature algorithms in
+	 * order (no hash, "000000000000", without such extensions) */
+	size_t n = 0;
+	for (size_t i = 0; i < ne; i++)
+		if (e[i] != TLS_EXT_SNI && e[i] != TLS_EXT_ALPN)
+			e[n++] = e[i];
+	sort_u16(e, n);
+	memcpy(p, "000000000000", 13);
+	if (n) {
+		key_init(&k, FP_JA4_C);
+		key_list(&k, e, n);
+		key_list(&k, sa, ns);
+		if (!memo_get(&k, p, 13, &slot)) {
+			b.len = 0;
+			buf[0] = '\0';
+			sb_hex_list(&b, e, n);
+			if (ns) {
+				sb_putc(&b, '_');
+				sb_hex_list(&b, sa, ns);
+			}
+			hex12(buf, b.len, p);
+			memo_put(slot, &k, p, 13);
+		}
+	}
 }
 
 static void fp_server(struct tls_hello *h)
 {
 	char buf[FP_BUF];
 	struct sb b = { buf, 0, sizeof(buf) };
-	buf[0] = '\0';
+	uint16_t e[TLS_MAX_EXTS];
+	size_t ne = strip_grease(h->exts, h->nexts, e);
+	struct fp_key k;
+	struct fp_memo *slot;
+
 	/* JA3S: SSLVersion,Cipher,Extensions */
-	sb_dec(&b, h->legacy_version);
-	sb_putc(&b, ',');
-	sb_dec(&b, h->cipher);
-	sb_putc(&b, ',');
-	sb_dec_list(&b, h->exts, h->nexts);
-	md5hex(buf, b.len, h->ja3);
+	key_init(&k, FP_JA3S);
+	key_u16(&k, h->legacy_version);
+	key_u16(&k, h->cipher);
+	key_list(&k, e, ne);
+	if (!memo_get(&k, h->ja3, sizeof(h->ja3), &slot)) {
+		buf[0] = '\0';
+		sb_dec(&b, h->legacy_version);
+		sb_putc(&b, ',');
+		sb_dec(&b, h->cipher);
+		sb_putc(&b, ',');
+		sb_dec_list(&b, e, ne);
+		md5hex(buf, b.len, h->ja3);
+		memo_put(slot, &k, h->ja3, sizeof(h->ja3));
+	}
 
 	/* JA4S: proto, version, extension count, ALPN chosen _ cipher _ extensions in order */
-	unsigned ne = count_nongrease(h->exts, h->nexts);
-	char alpn[3];
-	ja4_alpn(h, alpn);
-	char eh[13] = "000000000000";
-	b.len = 0;
-	buf[0] = '\0';
-	bool first = true;
-	for (uint16_t i = 0; i < h->nexts; i++) {
-		if (dec_tls_is_grease(h->exts[i]))
-			continue;
-		if (!first)
-			sb_putc(&b, ',');
-		sb_hex4(&b, h->exts[i]);
-		first = false;
+	char *p = h->ja4;
+	*p++ = h->proto ? h->proto : 't';
+	const char *v = dec_tls_ja4_version(h->version);
+	*p++ = v[0];
+	*p++ = v[1];
+	p = put_count(p, (unsigned)ne);
+	ja4_alpn(h, p);
+	p += 2;
+	*p++ = '_';
+	for (int sh = 12; sh >= 0; sh -= 4)
+		*p++ = hx[(h->cipher >> sh) & 15];
+	*p++ = '_';
+	memcpy(p, "000000000000", 13);
+	if (ne) {
+		key_init(&k, FP_JA4S_EXT);
+		key_list(&k, e, ne);
+		if (!memo_get(&k, p, 13, &slot)) {
+			b.len = 0;
+			buf[0] = '\0';
+			sb_hex_list(&b, e, ne);
+			hex12(buf, b.len, p);
+			memo_put(slot, &k, p, 13);
+		}
 	}
-	if (!first)
-		hex12(buf, b.len, eh);
-	snprintf(h->ja4, sizeof(h->ja4), "%c%s%02u%s_%04x_%s", h->proto ? h->proto : 't',
-		 dec_tls_ja4_version(h->version), ne > 99 ? 99 : ne, alpn, h->cipher, eh);
 }
 
 void dec_tls_fingerprint(struct tls_hello *h)

@@ -40,6 +40,11 @@ static void md_init(void)
 	md_md5 = EVP_MD_fetch(NULL, "MD5", NULL);
 }
 
+void dec_digest_init(void)
+{
+	pthread_once(&md_once, md_init);
+}
+
 static void digest(const EVP_MD *md, const EVP_MD *fallback, const void *p, size_t n,
 		   uint8_t *out, size_t outlen)
 {

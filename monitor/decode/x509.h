@@ -28,6 +28,10 @@
 #define CERT_DER_MAX (64u * 1024u) /* a larger certificate is not parsed */
 #define CERT_CACHE_MAX 2048    /* parsed certificates cached per thread */
 
+/* Fetches the digests now. The first fetch loads OpenSSL's default provider (~5M
+ * instructions): calling this at startup keeps that off the first handshake. Optional
+ * (the hashes fetch on first use) and idempotent. */
+void dec_digest_init(void);
 void dec_sha256(const void *p, size_t n, uint8_t out[32]);
 void dec_sha1(const void *p, size_t n, uint8_t out[20]);
 void dec_md5(const void *p, size_t n, uint8_t out[16]);

@@ -119,9 +119,8 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-/* A fixture with the given extra YAML (the trust store is always: no system roots,
- * the enterprise CA, and the "public" root as a public CA file). */
-static struct fx *fx_new(const char *extra, const json_t *saved, uint64_t learning_s)
+/* A fixture from a whole YAML configuration. */
+static struct fx *fx_new_yaml(const char *yaml, const json_t *saved, uint64_t learning_s)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	char err[512];
@@ -136,16 +135,23 @@ static struct fx *fx_new(const char *extra, const json_t *saved, uint64_t learni
 	assert_int_equal(out_mgr_start(f->out), 0);
 	struct alert_pipe_cfg ac = { "test", NULL, 300, 1024, 1 };
 	f->ap = alert_pipe_new(&ac, f->out);
-	char yaml[4096];
-	snprintf(yaml, sizeof(yaml),
-		 "tls:\n  system_roots: false\n  ca_files: [%s]\n  public_ca_files: [%s]\n%s", K.ent_pem,
-		 K.pub_pem, extra ? extra : "");
 	if (cfg_load_string(yaml, strlen(yaml), "test.yaml", &f->cfg, err, sizeof(err)) < 0)
 		fail_msg("config: %s", err);
 	f->reg = det_registry_new_state(f->cfg, sigdir(), saved, learning_s, err, sizeof(err));
 	if (!f->reg)
 		fail_msg("registry: %s", err);
 	return f;
+}
+
+/* A fixture with the given extra YAML (the trust store is always: no system roots,
+ * the enterprise CA, and the "public" root as a public CA file). */
+static struct fx *fx_new(const char *extra, const json_t *saved, uint64_t learning_s)
+{
+	char yaml[4096];
+	snprintf(yaml, sizeof(yaml),
+		 "tls:\n  system_roots: false\n  ca_files: [%s]\n  public_ca_files: [%s]\n%s", K.ent_pem,
+		 K.pub_pem, extra ? extra : "");
+	return fx_new_yaml(yaml, saved, learning_s);
 }
 
 static void fx_free(struct fx *f)
@@ -595,6 +601,41 @@ static void test_config_errors(void **state)
 	}
 }
 
+/* The trust store is filled on the first verification (system bundle, then the
+ * configured files), but the configured files are read at init: a file without a
+ * certificate fails there, and a chain to a configured CA verifies with the system
+ * bundle loaded first. */
+static void test_lazy_trust_store(void **state)
+{
+	(void)state;
+	char err[512], yaml[512], empty[64];
+	strcpy(empty, "/tmp/test_det_issuer_empty.XXXXXX");
+	int fd = mkstemp(empty);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "no certificate here\n", 20), 20);
+	close(fd);
+	snprintf(yaml, sizeof(yaml), "tls:\n  ca_files: [%s, %s]\n", K.ent_pem, empty);
+	struct cfg *c;
+	assert_int_equal(cfg_load_string(yaml, strlen(yaml), "bad.yaml", &c, err, sizeof(err)), 0);
+	err[0] = '\0';
+	assert_null(det_registry_new(c, sigdir(), err, sizeof(err)));
+	assert_non_null(strstr(err, "no PEM certificate"));
+	assert_non_null(strstr(err, "bad.yaml:"));
+	cfg_free(c);
+	unlink(empty);
+
+	snprintf(yaml, sizeof(yaml), "tls:\n  ca_files: [%s]\n", K.ent_pem);
+	struct fx *f = fx_new_yaml(yaml, NULL, 0);
+	send(f, "www.example.com", TS, ent_leaf("www.example.com"), as_cert(K.ent));
+	send(f, "www.example.com", TS + 1000000, leaf("www.example.com", K.other, K.other_key, T2020,
+							  T2020 + YEAR, K.leaf_key, false, NULL),
+	     as_cert(K.other));
+	json_t *a = alerts(f);
+	assert_int_equal(count(a, "issuer.untrusted_chain"), 1);
+	assert_string_equal(json_string_value(evd(first(a, "issuer.untrusted_chain"), "trust_anchor")), "none");
+	json_decref(a);
+	fx_free(f);
+}
 
 /* The stream consumer end to end: the two directions of a real TLS 1.2 handshake
  * (tests/fuzz/seeds/tls/tls12-openssl-0: OpenSSL to www.google.com, 2014) fed as the
@@ -681,6 +722,7 @@ int main(void)
 		cmocka_unit_test(test_minted_recently),
 		cmocka_unit_test(test_hostile_sni_is_escaped),
 		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_lazy_trust_store),
 		cmocka_unit_test(test_consumer_end_to_end),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

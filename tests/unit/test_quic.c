@@ -67,6 +67,29 @@ static void test_chromium_initial(void **state)
 	assert_memory_equal(h.ja4, "q13d0311h3_55b375c5d22e_", 24);
 }
 
+/* The Initial keys are remembered per (version, DCID): a changed DCID must derive its
+ * own keys (which do not open this packet), and the original decodes again after the
+ * cache has turned over. */
+static void test_key_cache(void **state)
+{
+	(void)state;
+	struct tls_hello h;
+	static uint8_t b[2048];
+	assert_true(pkt_len <= sizeof(b));
+	assert_true(pkt[5] > 0); /* the DCID length; the DCID starts at byte 6 */
+	assert_int_equal(dec_quic_initial_bytes(pkt, pkt_len, "k", 1, &h), QUIC_OK);
+	for (unsigned i = 0; i < 6; i++) {
+		memcpy(b, pkt, pkt_len);
+		b[6] ^= (uint8_t)(1u << i);
+		assert_int_equal(dec_quic_initial_bytes(b, pkt_len, "k", 1, &h), QUIC_ERR_DECRYPT);
+	}
+	assert_int_equal(dec_quic_initial_bytes(pkt, pkt_len, "k", 1, &h), QUIC_OK);
+	assert_string_equal(h.sni, "api.cirrus-ci.com");
+	assert_int_equal(dec_quic_initial_bytes(pkt, pkt_len, "k", 1, &h), QUIC_OK);
+	dec_quic_flush(); /* the contexts are made again on the next packet */
+	assert_int_equal(dec_quic_initial_bytes(pkt, pkt_len, "k", 1, &h), QUIC_OK);
+}
+
 static void test_every_truncation(void **state)
 {
 	(void)state;
@@ -181,6 +204,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_chromium_initial),
+		cmocka_unit_test(test_key_cache),
 		cmocka_unit_test(test_every_truncation),
 		cmocka_unit_test(test_hostile_headers),
 		cmocka_unit_test(test_two_packet_hello),

@@ -2,6 +2,7 @@
  * (monitor/decode/tls.c) on hand-made and hostile bytes. */
 #include "config.h"
 
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -664,6 +665,197 @@ static void test_alpn_non_alnum_token(void **state)
 	assert_memory_equal(h.ja4, "t12i0101xx_", 11);
 }
 
+/* ---- the fingerprints against a plain reference ----
+ *
+ * tls.c remembers fingerprint parts per thread under binary keys; this reference
+ * builds the JA3/JA4 texts with snprintf and hashes them every time, as the FoxIO and
+ * Salesforce descriptions read. Random hellos (GREASE, empty lists, lists past the
+ * memo's key size, repeats so that the memo hits) must give the same strings. */
+
+static void ref_list(char *buf, size_t cap, const uint16_t *v, size_t n, const char *fmt, char sep)
+{
+	bool first = true;
+	for (size_t i = 0; i < n; i++) {
+		if (dec_tls_is_grease(v[i]))
+			continue;
+		size_t l = strlen(buf);
+		if (!first) {
+			buf[l++] = sep;
+			buf[l] = '\0';
+		}
+		snprintf(buf + l, cap - l, fmt, v[i]);
+		first = false;
+	}
+}
+
+static void ref_hex(const uint8_t *md, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", md[i]);
+}
+
+static int cmp_u16(const void *a, const void *b)
+{
+	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+}
+
+static void ref_alpn(const struct tls_hello *h, char out[3])
+{
+	strcpy(out, "00");
+	if (!h->nalpn || !h->alpn_len[0])
+		return;
+	uint8_t f = (uint8_t)h->alpn[0][0], l = (uint8_t)h->alpn[0][h->alpn_len[0] - 1];
+	bool an = isalnum(f) && isalnum(l) && f < 0x80 && l < 0x80;
+	if (an) {
+		out[0] = (char)f;
+		out[1] = (char)l;
+	} else {
+		char t[3];
+		sprintf(t, "%02x", f);
+		out[0] = t[0];
+		sprintf(t, "%02x", l);
+		out[1] = t[1];
+	}
+}
+
+static unsigned ref_count(const uint16_t *v, size_t n)
+{
+	unsigned c = 0;
+	for (size_t i = 0; i < n; i++)
+		c += !dec_tls_is_grease(v[i]);
+	return c > 99 ? 99 : c;
+}
+
+static void ref_fingerprints(const struct tls_hello *h, char ja3[33], char ja4[40])
+{
+	static char buf[16384];
+	uint8_t md[32];
+	uint16_t t[TLS_MAX_CIPHERS];
+	char alpn[3];
+	ref_alpn(h, alpn);
+	buf[0] = '\0';
+	if (h->kind == TLS_HELLO_CLIENT) {
+		snprintf(buf, sizeof(buf), "%u,", h->legacy_version);
+		ref_list(buf, sizeof(buf), h->ciphers, h->nciphers, "%u", '-');
+		strcat(buf, ",");
+		ref_list(buf, sizeof(buf), h->exts, h->nexts, "%u", '-');
+		strcat(buf, ",");
+		ref_list(buf, sizeof(buf), h->groups, h->ngroups, "%u", '-');
+		strcat(buf, ",");
+		for (unsigned i = 0; i < h->npoint_fmts; i++)
+			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), i ? "-%u" : "%u", h->point_fmts[i]);
+		dec_md5(buf, strlen(buf), md);
+		ref_hex(md, 16, ja3);
+		char b12[13] = "000000000000", c12[13] = "000000000000";
+		size_t n = 0;
+		for (unsigned i = 0; i < h->nciphers; i++)
+			if (!dec_tls_is_grease(h->ciphers[i]))
+				t[n++] = h->ciphers[i];
+		qsort(t, n, 2, cmp_u16);
+		buf[0] = '\0';
+		ref_list(buf, sizeof(buf), t, n, "%04x", ',');
+		if (n) {
+			dec_sha256(buf, strlen(buf), md);
+			ref_hex(md, 6, b12);
+		}
+		n = 0;
+		for (unsigned i = 0; i < h->nexts; i++)
+			if (!dec_tls_is_grease(h->exts[i]) && h->exts[i] != 0 && h->exts[i] != 0x10)
+				t[n++] = h->exts[i];
+		qsort(t, n, 2, cmp_u16);
+		buf[0] = '\0';
+		ref_list(buf, sizeof(buf), t, n, "%04x", ',');
+		if (ref_count(h->sigalgs, h->nsigalgs)) {
+			strcat(buf, "_");
+			ref_list(buf, sizeof(buf), h->sigalgs, h->nsigalgs, "%04x", ',');
+		}
+		if (n) {
+			dec_sha256(buf, strlen(buf), md);
+			ref_hex(md, 6, c12);
+		}
+		snprintf(ja4, 40, "%c%s%c%02u%02u%s_%s_%s", h->proto, dec_tls_ja4_version(h->version),
+			 h->has_sni ? 'd' : 'i', ref_count(h->ciphers, h->nciphers),
+			 ref_count(h->exts, h->nexts), alpn, b12, c12);
+	} else {
+		snprintf(buf, sizeof(buf), "%u,%u,", h->legacy_version, h->cipher);
+		ref_list(buf, sizeof(buf), h->exts, h->nexts, "%u", '-');
+		dec_md5(buf, strlen(buf), md);
+		ref_hex(md, 16, ja3);
+		char e12[13] = "000000000000";
+		buf[0] = '\0';
+		ref_list(buf, sizeof(buf), h->exts, h->nexts, "%04x", ',');
+		if (buf[0]) {
+			dec_sha256(buf, strlen(buf), md);
+			ref_hex(md, 6, e12);
+		}
+		snprintf(ja4, 40, "%c%s%02u%s_%04x_%s", h->proto, dec_tls_ja4_version(h->version),
+			 ref_count(h->exts, h->nexts), alpn, h->cipher, e12);
+	}
+}
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static unsigned rnd(unsigned n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (unsigned)(rng % n);
+}
+
+/* A value from a small pool (so hellos repeat and the memo hits), GREASE now and then. */
+static uint16_t rnd_val(void)
+{
+	static const uint16_t pool[] = { 0x1301, 0x1302, 0xc02b, 0x002f, 0x0000, 0x0010, 0x000a,
+					 0x000d, 0x002b, 0xff01, 0x0017, 0x0403, 0x0804 };
+	if (rnd(8) == 0)
+		return (uint16_t)(0x0a0a + 0x1010 * rnd(16));
+	return pool[rnd(sizeof(pool) / sizeof(pool[0]))];
+}
+
+static void rnd_list(uint16_t *v, uint16_t *n, unsigned cap)
+{
+	/* Mostly short lists; sometimes long enough to overflow the memo key. */
+	unsigned len = rnd(10) == 0 ? rnd(cap + 1) : rnd(cap < 12 ? cap + 1 : 12);
+	for (unsigned i = 0; i < len; i++)
+		v[i] = rnd_val();
+	*n = (uint16_t)len;
+}
+
+static void test_fingerprints_match_reference(void **state)
+{
+	(void)state;
+	static struct tls_hello h;
+	static const uint16_t versions[] = { 0x0304, 0x0303, 0x0301, 0x0300, 0x0002, 0x7f1c };
+	static const char *const alpns[] = { "h2", "http/1.1", "\xba\xad", "x", "" };
+	for (int iter = 0; iter < 20000; iter++) {
+		memset(&h, 0, sizeof(h));
+		h.kind = rnd(2) ? TLS_HELLO_CLIENT : TLS_HELLO_SERVER;
+		h.proto = rnd(2) ? 't' : 'q';
+		h.legacy_version = versions[rnd(6)];
+		h.version = versions[rnd(6)];
+		h.cipher = rnd_val();
+		h.has_sni = rnd(2);
+		rnd_list(h.ciphers, &h.nciphers, TLS_MAX_CIPHERS);
+		rnd_list(h.exts, &h.nexts, TLS_MAX_EXTS);
+		rnd_list(h.groups, &h.ngroups, TLS_MAX_GROUPS);
+		rnd_list(h.sigalgs, &h.nsigalgs, TLS_MAX_SIGALGS);
+		h.npoint_fmts = (uint16_t)rnd(3);
+		for (unsigned i = 0; i < h.npoint_fmts; i++)
+			h.point_fmts[i] = (uint8_t)rnd(3);
+		const char *al = alpns[rnd(5)];
+		if (*al) {
+			h.nalpn = 1;
+			h.alpn_len[0] = (uint8_t)strlen(al);
+			strcpy(h.alpn[0], al);
+		}
+		char ja3[33], ja4[40];
+		ref_fingerprints(&h, ja3, ja4);
+		dec_tls_fingerprint(&h);
+		assert_string_equal(h.ja3, ja3);
+		assert_string_equal(h.ja4, ja4);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -678,6 +870,7 @@ int main(void)
 		cmocka_unit_test(test_feed_sslv2_record),
 		cmocka_unit_test(test_grease_and_versions),
 		cmocka_unit_test(test_alpn_non_alnum_token),
+		cmocka_unit_test(test_fingerprints_match_reference),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 	dec_x509_cache_flush();
