@@ -231,6 +231,11 @@ uint64_t util_hash64(const void *key, size_t len, uint64_t seed)
 {
 	const uint8_t *p = key;
 	uint64_t a, b;
+	/* Plain wyhash XORs each data word with a public constant before multiplying: a
+	 * key word equal to that constant zeroes the product and the seed drops out, so
+	 * an attacker could build keys that collide under every seed. Folding a
+	 * seed-derived secret into that operand too leaves no value known to zero it. */
+	uint64_t sk = wy_mix(seed ^ WY_P2, WY_P3);
 
 	seed ^= wy_mix(seed ^ WY_P0, WY_P1);
 	if (len <= 16) {
@@ -250,16 +255,16 @@ uint64_t util_hash64(const void *key, size_t len, uint64_t seed)
 		if (i > 48) {
 			uint64_t s1 = seed, s2 = seed;
 			do {
-				seed = wy_mix(wy_r8(p) ^ WY_P1, wy_r8(p + 8) ^ seed);
-				s1 = wy_mix(wy_r8(p + 16) ^ WY_P2, wy_r8(p + 24) ^ s1);
-				s2 = wy_mix(wy_r8(p + 32) ^ WY_P3, wy_r8(p + 40) ^ s2);
+				seed = wy_mix(wy_r8(p) ^ WY_P1 ^ sk, wy_r8(p + 8) ^ seed);
+				s1 = wy_mix(wy_r8(p + 16) ^ WY_P2 ^ sk, wy_r8(p + 24) ^ s1);
+				s2 = wy_mix(wy_r8(p + 32) ^ WY_P3 ^ sk, wy_r8(p + 40) ^ s2);
 				p += 48;
 				i -= 48;
 			} while (i > 48);
 			seed ^= s1 ^ s2;
 		}
 		while (i > 16) {
-			seed = wy_mix(wy_r8(p) ^ WY_P1, wy_r8(p + 8) ^ seed);
+			seed = wy_mix(wy_r8(p) ^ WY_P1 ^ sk, wy_r8(p + 8) ^ seed);
 			p += 16;
 			i -= 16;
 		}
@@ -267,7 +272,7 @@ uint64_t util_hash64(const void *key, size_t len, uint64_t seed)
 		a = wy_r8(p + i - 16);
 		b = wy_r8(p + i - 8);
 	}
-	a ^= WY_P1;
+	a ^= WY_P1 ^ sk;
 	b ^= seed;
 #ifdef __SIZEOF_INT128__
 	{

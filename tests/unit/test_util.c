@@ -281,6 +281,27 @@ static void test_strlcpy(void **state)
 
 /* ---------------------------------------------------------------- hashing */
 
+/* Regression: in plain wyhash a key word equal to its public constant P1
+ * (db 28 b4 a0 d1 7e 03 e7 little-endian) zeroes a product and the seed drops out, so
+ * these two keys collided under every seed. They must differ, and depend on the seed. */
+static void test_hash64_zeroing_word(void **state)
+{
+	(void)state;
+	static const uint8_t p1[8] = { 0xdb, 0x28, 0xb4, 0xa0, 0xd1, 0x7e, 0x03, 0xe7 };
+	uint8_t k1[33], k2[33];
+	memcpy(k1, p1, 8);
+	memcpy(k1 + 8, "AAAAAAAA", 8);
+	memcpy(k1 + 16, p1, 8);
+	memcpy(k1 + 24, "tail12345", 9);
+	memcpy(k2, k1, sizeof(k2));
+	memcpy(k2 + 8, "BBBBBBBB", 8);
+	int same = 0;
+	for (uint64_t seed = 1; seed <= 64; seed++)
+		same += util_hash64(k1, sizeof(k1), seed) == util_hash64(k2, sizeof(k2), seed);
+	assert_int_equal(same, 0);
+	assert_true(util_hash64(k1, sizeof(k1), 1) != util_hash64(k1, sizeof(k1), 2));
+}
+
 static void test_hash64(void **state)
 {
 	uint8_t data[300];
@@ -353,6 +374,7 @@ int main(void)
 		cmocka_unit_test(test_mac_parse),   cmocka_unit_test(test_mac_classes),
 		cmocka_unit_test(test_ts_fmt),      cmocka_unit_test(test_clocks),
 		cmocka_unit_test(test_strlcpy),     cmocka_unit_test(test_hash64),
+		cmocka_unit_test(test_hash64_zeroing_word),
 		cmocka_unit_test(test_peak_rss),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
