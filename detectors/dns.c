@@ -745,22 +745,7 @@ static void refresh_lan(struct dns_state *s)
 static void set_ends(struct alert *a, const struct dns_ev *ev)
 {
 	const struct ev_meta *m = &ev->m;
-	a->src.ip = m->src;
-	a->src.port = m->sport;
-	a->src.has_port = true;
-	a->dst.ip = m->dst;
-	a->dst.port = m->dport;
-	a->dst.has_port = true;
-	if (m->has_eth) {
-		memcpy(a->src.mac, m->src_mac, 6);
-		a->src.has_mac = true;
-		memcpy(a->dst.mac, m->dst_mac, 6);
-		a->dst.has_mac = true;
-	}
-	a->transport = m->proto;
-	a->vlan = m->vlan;
-	if (m->community_id)
-		util_strlcpy(a->community_id, m->community_id, sizeof(a->community_id));
+	det_alert_from_meta(a, m);
 }
 
 static void ev_query(struct alert *a, const struct dns_ev *ev)

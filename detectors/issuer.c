@@ -1165,22 +1165,7 @@ static void begin(struct alert *a, const struct hs *h, int type)
 	alert_begin(a, &issuer_types[type], m->ts_us);
 	/* The sender of the chain (the server, or whatever answers for it) is the
 	 * source; the client is the destination. */
-	a->src.ip = m->src;
-	a->src.port = m->sport;
-	a->src.has_port = true;
-	a->dst.ip = m->dst;
-	a->dst.port = m->dport;
-	a->dst.has_port = true;
-	if (m->has_eth) {
-		memcpy(a->src.mac, m->src_mac, 6);
-		a->src.has_mac = true;
-		memcpy(a->dst.mac, m->dst_mac, 6);
-		a->dst.has_mac = true;
-	}
-	a->transport = m->proto;
-	a->vlan = m->vlan;
-	if (m->community_id)
-		util_strlcpy(a->community_id, m->community_id, sizeof(a->community_id));
+	det_alert_from_meta(a, m);
 	if (h->sni)
 		jw_str(&a->ev, "sni", h->name);
 	else if (h->name_from)
