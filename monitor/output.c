@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -655,4 +656,15 @@ int out_mgr_health(struct out_mgr *m, size_t i, struct out_health *h, char *spec
 	if (spec != NULL && speclen > 0)
 		util_strlcpy(spec, m->outs[i].spec, speclen);
 	return 0;
+}
+
+void out_logf(const struct output *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "onpath: output '%s': ", o->spec);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
 }

@@ -198,6 +198,10 @@ struct output {
 	struct out_health health;        /* see struct out_health */
 };
 
+/* One line on stderr naming the output: "onpath: output 'SPEC': ...". For state
+ * changes only (outputs log once per change, never per line). */
+void out_logf(const struct output *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 extern const struct output_ops out_jsonl_ops;
 extern const struct output_ops out_redis_ops;
 extern const struct output_ops out_redis_unix_ops;

@@ -110,18 +110,6 @@ struct rds {
 
 /* ---------------------------------------------------------------- messages */
 
-static void rlog(const struct rds *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void rlog(const struct rds *r, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "onpath: output '%s': ", r->o->spec);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static void publish_health(struct rds *r)
 {
@@ -129,17 +117,8 @@ static void publish_health(struct rds *r)
 
 	out_health_set(&h->state, (uint64_t)r->state);
 	out_health_set(&h->delivered, r->delivered);
-	if (r->sp != NULL) {
-		struct spool_stats st;
-
-		spool_get_stats(r->sp, &st);
-		out_health_set(&h->spool_bytes, st.bytes);
-		out_health_set(&h->spool_alerts, st.alerts);
-		out_health_set(&h->spool_records, st.records);
-		out_health_set(&h->spool_dropped, st.dropped_records);
-		out_health_set(&h->spooled, st.appended);
-		out_health_set(&h->replayed, st.replayed);
-	}
+	if (r->sp != NULL)
+		spool_publish_health(r->sp, h);
 }
 
 static uint64_t spool_waiting(const struct rds *r, uint64_t *records)
@@ -173,9 +152,9 @@ static void set_state(struct rds *r, enum out_state st, const char *why)
 			snprintf(more, sizeof(more), "; %" PRIu64 " alerts and %" PRIu64 " records still "
 				 "in the spool %s go first", nal, nrec, spool_base(r->sp));
 		if (r->state == OUT_ST_CONNECTING)
-			rlog(r, "connected to Redis%s", more);
+			out_logf(r->o, "connected to Redis%s", more);
 		else
-			rlog(r, "Redis takes writes again after %.1f s%s", util_mono_s() - r->down_since,
+			out_logf(r->o, "Redis takes writes again after %.1f s%s", util_mono_s() - r->down_since,
 			     more);
 	} else {
 		const char *what = st == OUT_ST_AUTH ? "refused authentication or permission" :
@@ -185,11 +164,11 @@ static void set_state(struct rds *r, enum out_state st, const char *why)
 		if (r->state == OUT_ST_UP || r->state == OUT_ST_CONNECTING)
 			r->down_since = util_mono_s();
 		if (r->sp != NULL)
-			rlog(r, "Redis %s: %s; spooling to %s, retrying with backoff up to %u s%s",
+			out_logf(r->o, "Redis %s: %s; spooling to %s, retrying with backoff up to %u s%s",
 			     what, why, spool_base(r->sp), r->opt.backoff_max_s,
 			     st == OUT_ST_AUTH ? " (check the user, password and ACL)" : "");
 		else
-			rlog(r, "Redis %s: %s; no spool directory, so ALERTS ARE LOST until it is "
+			out_logf(r->o, "Redis %s: %s; no spool directory, so ALERTS ARE LOST until it is "
 			     "back; retrying with backoff up to %u s", what, why, r->opt.backoff_max_s);
 	}
 	r->state = st;
@@ -549,7 +528,7 @@ static int keep(struct rds *r, const struct pend *p, uint32_t owed, const char *
 	if (rc != 0) {
 		/* once per run of failures: a full disk would otherwise log per line */
 		if (rc < 0 && !r->spool_failing)
-			rlog(r, "cannot write the spool %s: %s (alerts are lost until it works; "
+			out_logf(r->o, "cannot write the spool %s: %s (alerts are lost until it works; "
 			     "further failures are counted)", spool_base(r->sp), strerror(errno));
 		r->spool_failing = rc < 0;
 		if (is_alert(p->m.kind))
@@ -935,7 +914,7 @@ static int replay_some(struct rds *r, double deadline)
 
 		got = spool_peek(r->sp, r->recs, r->replay_batch, REDIS_BATCH_BYTES);
 		if (got < 0) {
-			rlog(r, "cannot read the spool %s: %s", spool_base(r->sp), strerror(errno));
+			out_logf(r->o, "cannot read the spool %s: %s", spool_base(r->sp), strerror(errno));
 			return -1;
 		}
 		if (got == 0)
@@ -1196,7 +1175,7 @@ static int rds_flush(struct output *o)
 	send_pending(r);
 	service(r, util_mono_s(), REDIS_REPLAY_SLICE_S);
 	if (r->sp != NULL && spool_sync(r->sp) != 0) {
-		rlog(r, "cannot sync the spool %s: %s", spool_base(r->sp), strerror(errno));
+		out_logf(r->o, "cannot sync the spool %s: %s", spool_base(r->sp), strerror(errno));
 		rc = -1;
 	}
 	publish_health(r);
@@ -1245,7 +1224,7 @@ static void rds_close(struct output *o)
 		heartbeat(r, "stopped");
 	nal = spool_waiting(r, &nrec);
 	if (nal + nrec > 0)
-		rlog(r, "%" PRIu64 " alerts and %" PRIu64 " records are left in the spool %s; the next "
+		out_logf(r->o, "%" PRIu64 " alerts and %" PRIu64 " records are left in the spool %s; the next "
 		     "run sends them first", nal, nrec, spool_base(r->sp));
 	publish_health(r);
 	disconnect(r);
@@ -1354,7 +1333,7 @@ static int open_common(struct output *o, const char *arg, bool unix_sock, const 
 			return -1;
 		}
 	} else {
-		rlog(r, "running without a spool: alerts are lost while Redis is unavailable");
+		out_logf(r->o, "running without a spool: alerts are lost while Redis is unavailable");
 	}
 	o->priv = r;
 	publish_health(r);

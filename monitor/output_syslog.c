@@ -107,18 +107,6 @@ struct slg {
 	uint64_t delivered;
 };
 
-static void slog_(const struct slg *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void slog_(const struct slg *g, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "onpath: output '%s': ", g->o->spec);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static void publish_health(struct slg *g)
 {
@@ -126,17 +114,8 @@ static void publish_health(struct slg *g)
 
 	out_health_set(&h->state, (uint64_t)g->state);
 	out_health_set(&h->delivered, g->delivered);
-	if (g->sp != NULL) {
-		struct spool_stats st;
-
-		spool_get_stats(g->sp, &st);
-		out_health_set(&h->spool_bytes, st.bytes);
-		out_health_set(&h->spool_alerts, st.alerts);
-		out_health_set(&h->spool_records, st.records);
-		out_health_set(&h->spool_dropped, st.dropped_records);
-		out_health_set(&h->spooled, st.appended);
-		out_health_set(&h->replayed, st.replayed);
-	}
+	if (g->sp != NULL)
+		spool_publish_health(g->sp, h);
 }
 
 static void set_state(struct slg *g, enum out_state st, const char *why)
@@ -146,16 +125,16 @@ static void set_state(struct slg *g, enum out_state st, const char *why)
 		return;
 	if (st == OUT_ST_UP) {
 		if (g->state != OUT_ST_CONNECTING)
-			slog_(g, "the collector takes messages again after %.1f s%s",
+			out_logf(g->o, "the collector takes messages again after %.1f s%s",
 			      util_mono_s() - g->down_since,
 			      g->sp != NULL && !spool_empty(g->sp) ? "; replaying the spool first" : "");
 	} else {
 		if (g->state == OUT_ST_UP || g->state == OUT_ST_CONNECTING)
 			g->down_since = util_mono_s();
 		if (g->sp != NULL)
-			slog_(g, "%s; spooling to %s, retrying with backoff", why, spool_base(g->sp));
+			out_logf(g->o, "%s; spooling to %s, retrying with backoff", why, spool_base(g->sp));
 		else
-			slog_(g, "%s; messages are lost until it works again (further failures "
+			out_logf(g->o, "%s; messages are lost until it works again (further failures "
 			      "are counted, not reported)", why);
 	}
 	g->state = st;
@@ -501,7 +480,7 @@ static int keep(struct slg *g, const struct out_meta_copy *c, const char *line, 
 	if (rc != 0) {
 		/* once per run of failures: a full disk would otherwise log per line */
 		if (rc < 0 && !g->spool_failing)
-			slog_(g, "cannot write the spool %s: %s (alerts are lost until it works; "
+			out_logf(g->o, "cannot write the spool %s: %s (alerts are lost until it works; "
 			     "further failures are counted)", spool_base(g->sp), strerror(errno));
 		g->spool_failing = rc < 0;
 		if (c->kind == OUT_ALERT || c->kind == OUT_INCIDENT)
@@ -554,7 +533,7 @@ static int replay_some(struct slg *g, double deadline)
 		got = spool_peek(g->sp, g->recs, SYSLOG_BATCH, SYSLOG_BATCH_BYTES);
 		if (got <= 0) {
 			if (got < 0)
-				slog_(g, "cannot read the spool %s: %s", spool_base(g->sp), strerror(errno));
+				out_logf(g->o, "cannot read the spool %s: %s", spool_base(g->sp), strerror(errno));
 			return got;
 		}
 		n = (size_t)got;
@@ -685,7 +664,7 @@ static void slg_close(struct output *o)
 			struct spool_stats st;
 
 			spool_get_stats(g->sp, &st);
-			slog_(g, "%" PRIu64 " alerts and %" PRIu64 " records are left in the spool %s; "
+			out_logf(g->o, "%" PRIu64 " alerts and %" PRIu64 " records are left in the spool %s; "
 			      "the next run sends them first", st.alerts, st.records, spool_base(g->sp));
 		}
 	}

@@ -28,6 +28,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "output.h"
 #include "spool.h"
 #include "util.h"
 
@@ -1211,4 +1212,17 @@ void spool_get_stats(const struct spool *s, struct spool_stats *st)
 const char *spool_base(const struct spool *s)
 {
 	return s->base;
+}
+
+void spool_publish_health(struct spool *sp, struct out_health *h)
+{
+	struct spool_stats st;
+
+	spool_get_stats(sp, &st);
+	out_health_set(&h->spool_bytes, st.bytes);
+	out_health_set(&h->spool_alerts, st.alerts);
+	out_health_set(&h->spool_records, st.records);
+	out_health_set(&h->spool_dropped, st.dropped_records);
+	out_health_set(&h->spooled, st.appended);
+	out_health_set(&h->replayed, st.replayed);
 }

@@ -105,4 +105,8 @@ void spool_get_stats(const struct spool *s, struct spool_stats *st);
 /* "dir/name" (without the class suffixes), for messages. */
 const char *spool_base(const struct spool *s);
 
+struct out_health;
+/* Copies the spool's counters into an output's health block (for /metrics). */
+void spool_publish_health(struct spool *sp, struct out_health *h);
+
 #endif
