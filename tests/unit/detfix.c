@@ -42,10 +42,14 @@ void detfix_open(struct detfix *f, const char *yaml, const json_t *saved, uint64
 	assert_int_equal(out_mgr_start(f->out), 0);
 	struct alert_pipe_cfg ac = { "test", NULL, 300, f->dedupe_max ? f->dedupe_max : DETFIX_DEDUPE_MAX, 1 };
 	f->ap = alert_pipe_new(&ac, f->out);
+	assert_non_null(f->ap);
 	f->cfg = NULL;
 	f->seen = 0;
 	if (yaml && cfg_load_string(yaml, strlen(yaml), "t.yaml", &f->cfg, err, sizeof(err)) < 0)
 		fail_msg("config: %s", err);
+	f->reg = NULL;
+	if (f->no_registry)
+		return;
 	f->reg = det_registry_new_state(f->cfg, detfix_sigdir(), saved, learning_s, err, sizeof(err));
 	if (!f->reg)
 		fail_msg("registry: %s", err);
@@ -82,16 +86,18 @@ int detfix_setup(void **state)
 int detfix_teardown(void **state)
 {
 	struct detfix *f = *state;
-	if (f->reg)
+	if (f->reg || f->ap)
 		detfix_close(f);
 	free(f);
 	return 0;
 }
 
-/* Reads the jsonl file from line skip on; aggregates are dropped when skip_aggregates. */
-static json_t *read_alerts(struct detfix *f, size_t skip, bool skip_aggregates, size_t *lines)
+/* Reads the jsonl file from line skip on, after flushing the alert pipe when flush;
+ * aggregates are dropped when skip_aggregates. */
+static json_t *read_alerts(struct detfix *f, bool flush, size_t skip, bool skip_aggregates, size_t *lines)
 {
-	alert_pipe_flush(f->ap);
+	if (flush)
+		alert_pipe_flush(f->ap);
 	out_mgr_sync(f->out);
 	json_t *arr = json_array();
 	FILE *fp = fopen(f->path, "r");
@@ -119,12 +125,18 @@ static json_t *read_alerts(struct detfix *f, size_t skip, bool skip_aggregates, 
 json_t *detfix_alerts(struct detfix *f)
 {
 	size_t n;
-	return read_alerts(f, 0, false, &n);
+	return read_alerts(f, true, 0, false, &n);
+}
+
+json_t *detfix_alerts_noflush(struct detfix *f)
+{
+	size_t n;
+	return read_alerts(f, false, 0, false, &n);
 }
 
 json_t *detfix_alerts_new(struct detfix *f)
 {
-	return read_alerts(f, f->seen, true, &f->seen);
+	return read_alerts(f, true, f->seen, true, &f->seen);
 }
 
 json_t *detfix_get(json_t *a, const char *path)
@@ -145,6 +157,11 @@ json_t *detfix_get(json_t *a, const char *path)
 const char *detfix_str(json_t *a, const char *path)
 {
 	return json_string_value(detfix_get(a, path));
+}
+
+json_int_t detfix_int(json_t *a, const char *path)
+{
+	return json_integer_value(detfix_get(a, path));
 }
 
 const char *detfix_action(json_t *a)
@@ -186,6 +203,16 @@ json_t *detfix_first(json_t *arr, const char *act)
 			return json_array_get(arr, i);
 	}
 	return NULL;
+}
+
+json_t *detfix_need(json_t *arr, const char *act)
+{
+	json_t *a = detfix_first(arr, act);
+	if (a == NULL) {
+		detfix_dump(arr);
+		fail_msg("no %s alert", act);
+	}
+	return a;
 }
 
 void detfix_dump(json_t *arr)

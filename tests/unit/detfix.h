@@ -5,6 +5,7 @@
 #define ONPATH_TESTS_DETFIX_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,6 +24,8 @@ struct detfix {
 	struct cfg *cfg;            /* NULL: defaults */
 	size_t seen;                /* lines already returned by detfix_alerts_new() */
 	uint32_t dedupe_max;        /* set before detfix_open; 0 = DETFIX_DEDUPE_MAX */
+	bool no_registry;           /* set before detfix_open: outputs, alert pipe and config
+	                             * only, for a test that drives one detector by hand */
 };
 
 /* The signatures directory: $top_srcdir/signatures, or the one configured at build time. */
@@ -45,11 +48,16 @@ json_t *detfix_alerts(struct detfix *f);
 /* Flushes and returns the alerts written since the last call (first-of-window lines;
  * aggregates of closed windows are skipped); the caller decrefs. */
 json_t *detfix_alerts_new(struct detfix *f);
+/* Like detfix_alerts, without flushing the alert pipe first (open de-duplication windows
+ * stay open); the caller decrefs. */
+json_t *detfix_alerts_noflush(struct detfix *f);
 
 /* The value at a dotted path ("onpath.evidence.old_mac") or NULL; borrowed. */
 json_t *detfix_get(json_t *a, const char *path);
 /* The string at a dotted path or NULL. */
 const char *detfix_str(json_t *a, const char *path);
+/* The integer at a dotted path, 0 if none. */
+json_int_t detfix_int(json_t *a, const char *path);
 const char *detfix_action(json_t *a);            /* event.action */
 json_int_t detfix_sev(json_t *a);                /* event.severity */
 json_t *detfix_ev(json_t *a, const char *key);   /* onpath.evidence.<key> */
@@ -58,6 +66,8 @@ const char *detfix_ev_str(json_t *a, const char *key);
 /* Alerts in arr with event.action act: how many, and the first (borrowed) or NULL. */
 size_t detfix_count(json_t *arr, const char *act);
 json_t *detfix_first(json_t *arr, const char *act);
+/* detfix_first, but fails the test (after dumping arr) when there is none. */
+json_t *detfix_need(json_t *arr, const char *act);
 /* Writes every alert of arr to stderr, one compact line each. */
 void detfix_dump(json_t *arr);
 

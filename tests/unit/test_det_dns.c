@@ -4,7 +4,6 @@
  * that fails when the indicator is missing, and the benign controls next to it. */
 #include "config.h"
 
-#include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,37 +15,17 @@
 
 #include <cmocka.h>
 
-#include "../../detectors/detector.h"
 #include "app.h"
 #include "decode/dns.h"
+#include "detfix.h"
 #include "flow.h"
-#include "output.h"
 #include "stream.h"
 
 #define T0 1700000000000000ull
 #define SEC 1000000ull
 #define MS 1000ull
 
-struct fx {
-	char path[64];
-	struct out_mgr *out;
-	struct alert_pipe *ap;
-	struct cfg *cfg;
-	struct det_registry *reg;
-	size_t seen; /* alert lines already returned */
-};
-
 static struct dns_msg MSG; /* 20 KiB: not on the stack */
-
-static const char *sigdir(void)
-{
-	static char buf[4096];
-	const char *top = getenv("top_srcdir");
-	if (!top)
-		return SRCSIGDIR;
-	snprintf(buf, sizeof(buf), "%s/signatures", top);
-	return buf;
-}
 
 static const char *mmdb(const char *file)
 {
@@ -61,140 +40,6 @@ static const char *mmdb(const char *file)
 			 top ? top : SRCSIGDIR "/..", file);
 	return buf[i];
 }
-
-static void fx_open(struct fx *f, const char *yaml, const json_t *saved, uint64_t learning_s)
-{
-	char err[512];
-	strcpy(f->path, "/tmp/test_det_dns.XXXXXX");
-	int fd = mkstemp(f->path);
-	assert_true(fd >= 0);
-	close(fd);
-	char spec[128];
-	snprintf(spec, sizeof(spec), "jsonl:%s", f->path);
-	f->out = out_mgr_new(1024, false);
-	assert_int_equal(out_mgr_add(f->out, spec, err, sizeof(err)), 0);
-	assert_int_equal(out_mgr_start(f->out), 0);
-	struct alert_pipe_cfg ac = { "test", NULL, 300, 65536, 1 };
-	f->ap = alert_pipe_new(&ac, f->out);
-	f->cfg = NULL;
-	f->seen = 0;
-	if (yaml && cfg_load_string(yaml, strlen(yaml), "t.yaml", &f->cfg, err, sizeof(err)) < 0)
-		fail_msg("config: %s", err);
-	f->reg = det_registry_new_state(f->cfg, sigdir(), saved, learning_s, err, sizeof(err));
-	if (!f->reg)
-		fail_msg("registry: %s", err);
-}
-
-static void fx_close(struct fx *f)
-{
-	det_registry_free(f->reg);
-	alert_pipe_free(f->ap);
-	out_mgr_free(f->out);
-	cfg_free(f->cfg);
-	unlink(f->path);
-	f->reg = NULL;
-}
-
-static void reopen(struct fx *f, const char *yaml, const json_t *saved, uint64_t learning_s)
-{
-	fx_close(f);
-	fx_open(f, yaml, saved, learning_s);
-}
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-	fx_open(f, NULL, NULL, 0);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	if (f->reg)
-		fx_close(f);
-	free(f);
-	return 0;
-}
-
-/* The alerts written since the last call (first-of-window lines; aggregates of closed
- * windows are skipped), as a JSON array the caller decrefs. */
-static json_t *alerts(struct fx *f)
-{
-	alert_pipe_flush(f->ap);
-	out_mgr_sync(f->out);
-	json_t *arr = json_array();
-	FILE *fp = fopen(f->path, "r");
-	assert_non_null(fp);
-	char *line = NULL;
-	size_t cap = 0, n = 0;
-	while (getline(&line, &cap, fp) > 0) {
-		if (n++ < f->seen)
-			continue;
-		json_error_t e;
-		json_t *j = json_loads(line, 0, &e);
-		if (!j)
-			fail_msg("invalid JSON line: %s: %s", e.text, line);
-		if (json_is_true(json_object_get(json_object_get(j, "onpath"), "aggregate")))
-			json_decref(j);
-		else
-			json_array_append_new(arr, j);
-	}
-	f->seen = n;
-	free(line);
-	fclose(fp);
-	return arr;
-}
-
-static const char *action(json_t *a)
-{
-	return json_string_value(json_object_get(json_object_get(a, "event"), "action"));
-}
-
-static size_t count(json_t *arr, const char *act)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < json_array_size(arr); i++)
-		if (strcmp(action(json_array_get(arr, i)), act) == 0)
-			n++;
-	return n;
-}
-
-static json_t *first(json_t *arr, const char *act)
-{
-	for (size_t i = 0; i < json_array_size(arr); i++)
-		if (strcmp(action(json_array_get(arr, i)), act) == 0)
-			return json_array_get(arr, i);
-	return NULL;
-}
-
-static json_int_t sev(json_t *a)
-{
-	return json_integer_value(json_object_get(json_object_get(a, "event"), "severity"));
-}
-
-static json_t *evd(json_t *a, const char *k)
-{
-	return json_object_get(json_object_get(json_object_get(a, "onpath"), "evidence"), k);
-}
-
-static void dump(json_t *arr)
-{
-	for (size_t i = 0; i < json_array_size(arr); i++) {
-		char *s = json_dumps(json_array_get(arr, i), JSON_COMPACT);
-		fprintf(stderr, "  %s\n", s);
-		free(s);
-	}
-}
-
-#define EXPECT(arr, act, n)                                                              \
-	do {                                                                             \
-		if (count(arr, act) != (size_t)(n)) {                                    \
-			dump(arr);                                                       \
-			fail_msg("%s: %zu alerts, expected %d", act, count(arr, act), (int)(n)); \
-		}                                                                        \
-	} while (0)
 
 /* ------------------------------------------------------------------ hand-built events */
 
@@ -263,14 +108,14 @@ static void msg(uint16_t id, bool qr, const char *name, uint16_t qtype, const st
 	d->ancount = d->nan;
 }
 
-static void send(struct fx *f, const struct ev_meta *m)
+static void send(struct detfix *f, const struct ev_meta *m)
 {
 	struct dns_ev ev = { *m, &MSG };
 	det_dispatch_dns(f->reg, &ev, f->ap);
 }
 
 /* CLIENT:cport asks RESOLVER for name at ts. */
-static void query(struct fx *f, uint64_t ts, uint16_t cport, uint16_t id, const char *name)
+static void query(struct detfix *f, uint64_t ts, uint16_t cport, uint16_t id, const char *name)
 {
 	struct ev_meta m;
 	msg(id, false, name, DNS_T_A, NULL, 0);
@@ -279,7 +124,7 @@ static void query(struct fx *f, uint64_t ts, uint16_t cport, uint16_t id, const 
 }
 
 /* An answer from src (IP, MAC, TTL) to CLIENT:cport. */
-static void answer_from(struct fx *f, uint64_t ts, const char *src, const char *mac, uint8_t ttl,
+static void answer_from(struct detfix *f, uint64_t ts, const char *src, const char *mac, uint8_t ttl,
 			uint16_t cport, uint16_t id, const char *name, const struct ans *an, size_t n)
 {
 	struct ev_meta m;
@@ -288,20 +133,20 @@ static void answer_from(struct fx *f, uint64_t ts, const char *src, const char *
 	send(f, &m);
 }
 
-static void answer(struct fx *f, uint64_t ts, uint16_t cport, uint16_t id, const char *name,
+static void answer(struct detfix *f, uint64_t ts, uint16_t cport, uint16_t id, const char *name,
 		   const struct ans *an, size_t n)
 {
 	answer_from(f, ts, RESOLVER, GW_MAC, 57, cport, id, name, an, n);
 }
 
-static void tick(struct fx *f, uint64_t ts)
+static void tick(struct detfix *f, uint64_t ts)
 {
 	det_dispatch_tick(f->reg, ts, f->ap);
 }
 
 /* A few ordinary lookups that make a baseline: the client uses RESOLVER, whose answers
  * come from the gateway MAC with IP TTL 57. */
-static void baseline(struct fx *f, uint64_t ts, int n)
+static void baseline(struct detfix *f, uint64_t ts, int n)
 {
 	static const struct ans a = { "A", "93.184.215.14", 300 };
 	for (int i = 0; i < n; i++) {
@@ -315,17 +160,17 @@ static void baseline(struct fx *f, uint64_t ts, int n)
 
 static void test_clean_lookups_silent(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	baseline(f, T0, 10);
 	/* A byte-identical duplicate of an answer (zeek's dns-two-responses) is no race. */
 	static const struct ans a = { "A", "93.184.215.14", 300 };
 	query(f, T0 + 20 * SEC, 41000, 0x7777, "www.iana.org");
 	answer(f, T0 + 20 * SEC + 10 * MS, 41000, 0x7777, "www.iana.org", &a, 1);
 	answer(f, T0 + 20 * SEC + 11 * MS, 41000, 0x7777, "www.iana.org", &a, 1);
-	json_t *arr = alerts(f);
-	EXPECT(arr, "dns.answer_race", 0);
+	json_t *arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "dns.answer_race", 0);
 	if (json_array_size(arr)) {
-		dump(arr);
+		detfix_dump(arr);
 		fail_msg("benign lookups raised alerts");
 	}
 	json_decref(arr);
@@ -333,7 +178,7 @@ static void test_clean_lookups_silent(void **state)
 
 static void test_race(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	baseline(f, T0, 5);
 	/* waytoalpit's capture: a forged 127.0.1.1 from the LAN wins the race, the real
 	 * answer (CNAME + A) follows from the gateway. */
@@ -344,13 +189,13 @@ static void test_race(void **state)
 	answer_from(f, T0 + 10 * SEC + 2 * MS, RESOLVER, EVIL_MAC, 64, 54480, 0x1e8a, "www.facebook.com",
 		    &forged, 1);
 	answer(f, T0 + 10 * SEC + 30 * MS, 54480, 0x1e8a, "www.facebook.com", real, 2);
-	json_t *arr = alerts(f);
-	EXPECT(arr, "dns.answer_race", 1);
-	json_t *a = first(arr, "dns.answer_race");
-	assert_int_equal(sev(a), 8);
-	assert_true(json_is_true(evd(a, "different_macs")));
-	assert_true(json_is_true(evd(a, "different_ip_ttls")));
-	json_t *answers = evd(a, "answers");
+	json_t *arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "dns.answer_race", 1);
+	json_t *a = detfix_first(arr, "dns.answer_race");
+	assert_int_equal(detfix_sev(a), 8);
+	assert_true(json_is_true(detfix_ev(a, "different_macs")));
+	assert_true(json_is_true(detfix_ev(a, "different_ip_ttls")));
+	json_t *answers = detfix_ev(a, "answers");
 	assert_int_equal(json_array_size(answers), 2);
 	json_t *a0 = json_array_get(answers, 0), *a1 = json_array_get(answers, 1);
 	assert_string_equal(json_string_value(json_object_get(a0, "src_mac")), EVIL_MAC);
@@ -360,16 +205,16 @@ static void test_race(void **state)
 	assert_string_equal(json_string_value(json_object_get(a1, "src_mac")), GW_MAC);
 	assert_int_equal(json_integer_value(json_object_get(a1, "ip_ttl")), 57);
 	assert_int_equal(json_array_size(json_object_get(a1, "records")), 2);
-	assert_string_equal(json_string_value(json_object_get(evd(a, "query"), "name")),
+	assert_string_equal(json_string_value(json_object_get(detfix_ev(a, "query"), "name")),
 			    "www.facebook.com");
 	assert_string_equal(json_string_value(json_object_get(json_object_get(a, "destination"), "ip")), CLIENT);
 	json_t *tid = json_object_get(json_object_get(json_object_get(a, "threat"), "technique"), "id");
 	assert_string_equal(json_string_value(json_array_get(tid, 0)), "T1557");
 	/* The forged answer also came from a MAC and at a TTL the resolver never used, and
 	 * put a public name on loopback. */
-	EXPECT(arr, "dns.unexpected_resolver", 1);
-	EXPECT(arr, "dns.ttl_anomaly", 1);
-	EXPECT(arr, "dns.private_answer", 1);
+	DETFIX_EXPECT(arr, "dns.unexpected_resolver", 1);
+	DETFIX_EXPECT(arr, "dns.ttl_anomaly", 1);
+	DETFIX_EXPECT(arr, "dns.private_answer", 1);
 	json_decref(arr);
 }
 
@@ -378,7 +223,7 @@ static void test_race(void **state)
  * transactions (arkime's dns-udp, CDN rotation): no race either. */
 static void test_race_negatives(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	static const struct ans a1[] = { { "A", "192.30.252.128", 60 }, { "A", "192.30.252.129", 60 } };
 	static const struct ans a2[] = { { "A", "192.30.252.129", 12 }, { "A", "192.30.252.128", 12 } };
 	static const struct ans a3[] = { { "A", "192.30.252.130", 60 } };
@@ -391,9 +236,9 @@ static void test_race_negatives(void **state)
 	meta(&m, T0 + 30 * MS, CLIENT, 62416, "203.0.113.53", 53, CLIENT_MAC, 64);
 	send(f, &m);
 	answer_from(f, T0 + 40 * MS, "203.0.113.53", GW_MAC, 57, 62416, 0xe039, "www.github.com", a3, 1);
-	json_t *arr = alerts(f);
-	EXPECT(arr, "dns.answer_race", 0);
-	EXPECT(arr, "dns.unsolicited_answer", 0);
+	json_t *arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "dns.answer_race", 0);
+	DETFIX_EXPECT(arr, "dns.unsolicited_answer", 0);
 	json_decref(arr);
 }
 
@@ -401,25 +246,25 @@ static void test_race_negatives(void **state)
  * port that waits for 0x99ab, then the right answer comes. */
 static void test_txid_mismatch(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	static const struct ans a = { "A", "52.85.112.21", 60 };
 	query(f, T0, 53679, 0x99ab, "client-cf.dropbox.com");
 	answer(f, T0 + 5 * MS, 53679, 0x9941, "client-cf.dropbox.com", &a, 1);
 	answer(f, T0 + 9 * MS, 53679, 0x99ab, "client-cf.dropbox.com", &a, 1);
-	json_t *arr = alerts(f);
-	EXPECT(arr, "dns.unsolicited_answer", 1);
-	json_t *u = first(arr, "dns.unsolicited_answer");
-	assert_string_equal(json_string_value(evd(u, "reason")), "txid_mismatch");
-	assert_int_equal(sev(u), 6);
-	assert_int_equal(json_integer_value(json_object_get(json_array_get(evd(u, "pending"), 0), "id")), 0x99ab);
-	EXPECT(arr, "dns.answer_race", 0);
+	json_t *arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "dns.unsolicited_answer", 1);
+	json_t *u = detfix_first(arr, "dns.unsolicited_answer");
+	assert_string_equal(json_string_value(detfix_ev(u, "reason")), "txid_mismatch");
+	assert_int_equal(detfix_sev(u), 6);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(detfix_ev(u, "pending"), 0), "id")), 0x99ab);
+	DETFIX_EXPECT(arr, "dns.answer_race", 0);
 	json_decref(arr);
 	/* Right ID, wrong question. */
 	query(f, T0 + SEC, 53680, 0x1111, "a.example.net");
 	answer(f, T0 + SEC + 5 * MS, 53680, 0x1111, "b.example.net", &a, 1);
-	arr = alerts(f);
-	EXPECT(arr, "dns.unsolicited_answer", 1);
-	assert_string_equal(json_string_value(evd(first(arr, "dns.unsolicited_answer"), "reason")),
+	arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "dns.unsolicited_answer", 1);
+	assert_string_equal(json_string_value(detfix_ev(detfix_first(arr, "dns.unsolicited_answer"), "reason")),
 			    "question_mismatch");
 	json_decref(arr);
 }
@@ -428,90 +273,90 @@ static void test_txid_mismatch(void **state)
  * capture. */
 static void test_no_query(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	static const struct ans a = { "A", "93.184.215.14", 60 };
 	/* In the first seconds: the query may predate the capture. */
 	answer(f, T0, 5555, 0x0101, "www.iana.org", &a, 1);
 	/* A client whose queries we never see (one-way SPAN). */
 	answer(f, T0 + 20 * SEC, 5555, 0x0102, "www.iana.org", &a, 1);
-	json_t *arr = alerts(f);
-	EXPECT(arr, "dns.unsolicited_answer", 0);
+	json_t *arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "dns.unsolicited_answer", 0);
 	json_decref(arr);
 	/* The client is seen querying; a late answer to an expired query is not reported. */
 	query(f, T0 + 30 * SEC, 5556, 0x0201, "www.iana.org");
 	tick(f, T0 + 45 * SEC);
 	answer(f, T0 + 45 * SEC, 5556, 0x0201, "www.iana.org", &a, 1);
-	arr = alerts(f);
-	EXPECT(arr, "dns.unsolicited_answer", 0);
+	arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "dns.unsolicited_answer", 0);
 	json_decref(arr);
 	/* But an answer to a port that never asked is. */
 	answer(f, T0 + 46 * SEC, 5557, 0x0301, "www.iana.org", &a, 1);
-	arr = alerts(f);
-	EXPECT(arr, "dns.unsolicited_answer", 1);
-	json_t *u = first(arr, "dns.unsolicited_answer");
-	assert_string_equal(json_string_value(evd(u, "reason")), "no_query");
-	assert_int_equal(sev(u), 3);
+	arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "dns.unsolicited_answer", 1);
+	json_t *u = detfix_first(arr, "dns.unsolicited_answer");
+	assert_string_equal(json_string_value(detfix_ev(u, "reason")), "no_query");
+	assert_int_equal(detfix_sev(u), 3);
 	json_decref(arr);
 }
 
 /* Kaminsky: answers with guessed IDs sprayed at the port of a pending query. */
 static void test_txid_flood(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	static const struct ans a = { "A", "203.0.113.66", 86400 };
 	query(f, T0, 33333, 0x4242, "x1.victim.example.net");
 	for (int i = 0; i < 200; i++)
 		answer_from(f, T0 + 1 * MS + (uint64_t)i * 10, RESOLVER, EVIL_MAC, 64, 33333,
 			    (uint16_t)(i * 7 + 1), "x1.victim.example.net", &a, 1);
-	json_t *arr = alerts(f);
-	EXPECT(arr, "dns.txid_flood", 1);
-	json_t *t = first(arr, "dns.txid_flood");
-	assert_int_equal(sev(t), 8);
-	assert_int_equal(json_integer_value(evd(t, "answers_in_window")), 20);
-	assert_int_equal(json_integer_value(json_array_get(evd(t, "client_ports"), 0)), 33333);
-	assert_string_equal(json_string_value(json_array_get(evd(t, "src_macs"), 0)), EVIL_MAC);
+	json_t *arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "dns.txid_flood", 1);
+	json_t *t = detfix_first(arr, "dns.txid_flood");
+	assert_int_equal(detfix_sev(t), 8);
+	assert_int_equal(json_integer_value(detfix_ev(t, "answers_in_window")), 20);
+	assert_int_equal(json_integer_value(json_array_get(detfix_ev(t, "client_ports"), 0)), 33333);
+	assert_string_equal(json_string_value(json_array_get(detfix_ev(t, "src_macs"), 0)), EVIL_MAC);
 	/* Below the threshold the guesses are single unsolicited answers (one key). */
-	EXPECT(arr, "dns.unsolicited_answer", 1);
+	DETFIX_EXPECT(arr, "dns.unsolicited_answer", 1);
 	json_decref(arr);
 	/* A handful of mismatches is no flood. */
-	reopen(f, NULL, NULL, 0);
+	detfix_reopen(f, NULL, NULL, 0);
 	query(f, T0, 33334, 0x4243, "x2.victim.example.net");
 	for (int i = 0; i < 5; i++)
 		answer(f, T0 + 1 * MS + (uint64_t)i, 33334, (uint16_t)(i + 1), "x2.victim.example.net", &a, 1);
-	arr = alerts(f);
-	EXPECT(arr, "dns.txid_flood", 0);
+	arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "dns.txid_flood", 0);
 	json_decref(arr);
 }
 
 static void test_ttl_anomaly(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	baseline(f, T0, 5); /* TTL 57 */
 	static const struct ans a = { "A", "93.184.215.14", 300 };
 	/* Within the tolerance (a route one hop longer): silent. */
 	query(f, T0 + 10 * SEC, 42000, 0x2000, "www.iana.org");
 	answer_from(f, T0 + 10 * SEC + 5 * MS, RESOLVER, GW_MAC, 56, 42000, 0x2000, "www.iana.org", &a, 1);
-	json_t *arr = alerts(f);
-	EXPECT(arr, "dns.ttl_anomaly", 0);
+	json_t *arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "dns.ttl_anomaly", 0);
 	json_decref(arr);
 	/* A spoofer 6 hops closer, through the same gateway MAC. */
 	query(f, T0 + 11 * SEC, 42001, 0x2001, "www.iana.org");
 	answer_from(f, T0 + 11 * SEC + 5 * MS, RESOLVER, GW_MAC, 63, 42001, 0x2001, "www.iana.org", &a, 1);
-	arr = alerts(f);
-	EXPECT(arr, "dns.ttl_anomaly", 1);
-	json_t *t = first(arr, "dns.ttl_anomaly");
-	assert_int_equal(json_integer_value(evd(t, "ip_ttl")), 63);
-	assert_int_equal(json_integer_value(json_array_get(evd(t, "baseline_ttls"), 0)), 57);
-	assert_true(json_is_true(evd(t, "closer_than_baseline")));
-	assert_int_equal(sev(t), 6);
-	EXPECT(arr, "dns.unexpected_resolver", 0);
+	arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "dns.ttl_anomaly", 1);
+	json_t *t = detfix_first(arr, "dns.ttl_anomaly");
+	assert_int_equal(json_integer_value(detfix_ev(t, "ip_ttl")), 63);
+	assert_int_equal(json_integer_value(json_array_get(detfix_ev(t, "baseline_ttls"), 0)), 57);
+	assert_true(json_is_true(detfix_ev(t, "closer_than_baseline")));
+	assert_int_equal(detfix_sev(t), 6);
+	DETFIX_EXPECT(arr, "dns.unexpected_resolver", 0);
 	json_decref(arr);
 }
 
 /* A path change: after DNS_ADOPT_RUN (64) answers at the new TTL it is the baseline. */
 static void test_ttl_adopted(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	baseline(f, T0, 5);
 	static const struct ans a = { "A", "93.184.215.14", 300 };
 	for (int i = 0; i < 70; i++) {
@@ -519,52 +364,52 @@ static void test_ttl_adopted(void **state)
 		answer_from(f, T0 + 10 * SEC + (uint64_t)i * SEC + MS, RESOLVER, GW_MAC, 50,
 			    (uint16_t)(43000 + i), (uint16_t)(0x3000 + i), "www.iana.org", &a, 1);
 	}
-	json_t *arr = alerts(f);
-	EXPECT(arr, "dns.ttl_anomaly", 1); /* one key; repeats aggregate */
+	json_t *arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "dns.ttl_anomaly", 1); /* one key; repeats aggregate */
 	json_decref(arr);
 	query(f, T0 + 400 * SEC, 44000, 0x4000, "www.iana.org");
 	answer_from(f, T0 + 400 * SEC + MS, RESOLVER, GW_MAC, 50, 44000, 0x4000, "www.iana.org", &a, 1);
-	arr = alerts(f);
-	EXPECT(arr, "dns.ttl_anomaly", 0);
+	arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "dns.ttl_anomaly", 0);
 	json_decref(arr);
 }
 
 static void test_unknown_mac(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	baseline(f, T0, 3);
 	static const struct ans a = { "A", "93.184.215.14", 300 };
 	query(f, T0 + 10 * SEC, 45000, 0x5000, "www.iana.org");
 	answer_from(f, T0 + 10 * SEC + MS, RESOLVER, EVIL_MAC, 57, 45000, 0x5000, "www.iana.org", &a, 1);
-	json_t *arr = alerts(f);
-	EXPECT(arr, "dns.unexpected_resolver", 1);
-	json_t *u = first(arr, "dns.unexpected_resolver");
-	assert_string_equal(json_string_value(evd(u, "reason")), "unknown_mac");
-	assert_string_equal(json_string_value(evd(u, "new_mac")), EVIL_MAC);
-	assert_string_equal(json_string_value(json_array_get(evd(u, "known_macs"), 0)), GW_MAC);
-	assert_int_equal(sev(u), 7);
+	json_t *arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "dns.unexpected_resolver", 1);
+	json_t *u = detfix_first(arr, "dns.unexpected_resolver");
+	assert_string_equal(json_string_value(detfix_ev(u, "reason")), "unknown_mac");
+	assert_string_equal(json_string_value(detfix_ev(u, "new_mac")), EVIL_MAC);
+	assert_string_equal(json_string_value(json_array_get(detfix_ev(u, "known_macs"), 0)), GW_MAC);
+	assert_int_equal(detfix_sev(u), 7);
 	json_decref(arr);
 	/* A MAC allowed by configuration (the standby router) is not reported. */
-	reopen(f, "detectors:\n  dns:\n    resolver_macs: [\"" EVIL_MAC "\"]\n", NULL, 0);
+	detfix_reopen(f, "detectors:\n  dns:\n    resolver_macs: [\"" EVIL_MAC "\"]\n", NULL, 0);
 	baseline(f, T0, 3);
 	query(f, T0 + 10 * SEC, 45000, 0x5000, "www.iana.org");
 	answer_from(f, T0 + 10 * SEC + MS, RESOLVER, EVIL_MAC, 57, 45000, 0x5000, "www.iana.org", &a, 1);
-	arr = alerts(f);
-	EXPECT(arr, "dns.unexpected_resolver", 0);
+	arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "dns.unexpected_resolver", 0);
 	json_decref(arr);
 }
 
 static void test_resolver_policy(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	static const struct ans a = { "A", "93.184.215.14", 300 };
-	reopen(f, "detectors:\n  dns:\n    resolvers: [192.0.2.53, \"2001:db8::53\"]\n", NULL, 0);
+	detfix_reopen(f, "detectors:\n  dns:\n    resolvers: [192.0.2.53, \"2001:db8::53\"]\n", NULL, 0);
 	baseline(f, T0, 2); /* RESOLVER is not in the list */
-	json_t *arr = alerts(f);
-	EXPECT(arr, "dns.unexpected_resolver", 1);
-	json_t *u = first(arr, "dns.unexpected_resolver");
-	assert_string_equal(json_string_value(evd(u, "reason")), "not_allowed");
-	assert_int_equal(sev(u), 6);
+	json_t *arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "dns.unexpected_resolver", 1);
+	json_t *u = detfix_first(arr, "dns.unexpected_resolver");
+	assert_string_equal(json_string_value(detfix_ev(u, "reason")), "not_allowed");
+	assert_int_equal(detfix_sev(u), 6);
 	json_decref(arr);
 	/* A recursive resolver's own iterative queries (RD clear) are not judged. */
 	struct ev_meta m;
@@ -573,40 +418,40 @@ static void test_resolver_policy(void **state)
 	meta(&m, T0 + 5 * SEC, CLIENT, 46100, "203.0.113.99", 53, CLIENT_MAC, 64);
 	send(f, &m);
 	answer_from(f, T0 + 5 * SEC + MS, "203.0.113.99", GW_MAC, 57, 46100, 0x6100, "www.iana.org", &a, 1);
-	arr = alerts(f);
-	EXPECT(arr, "dns.unexpected_resolver", 0);
+	arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "dns.unexpected_resolver", 0);
 	json_decref(arr);
 
 	/* Without a list: a resolver new for a client with a baseline is reported (low),
 	 * except in the cold-start learning window and for non-recursive traffic. */
-	reopen(f, NULL, NULL, 0);
+	detfix_reopen(f, NULL, NULL, 0);
 	baseline(f, T0, 2);
 	msg(0x6000, false, "www.iana.org", DNS_T_A, NULL, 0);
 	meta(&m, T0 + 10 * SEC, CLIENT, 46000, "203.0.113.99", 53, CLIENT_MAC, 64);
 	send(f, &m);
 	answer_from(f, T0 + 10 * SEC + MS, "203.0.113.99", GW_MAC, 57, 46000, 0x6000, "www.iana.org", &a, 1);
-	arr = alerts(f);
-	EXPECT(arr, "dns.unexpected_resolver", 1);
-	u = first(arr, "dns.unexpected_resolver");
-	assert_string_equal(json_string_value(evd(u, "reason")), "new_resolver");
-	assert_int_equal(sev(u), 3);
-	assert_string_equal(json_string_value(json_array_get(evd(u, "known_resolvers"), 0)), RESOLVER);
+	arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "dns.unexpected_resolver", 1);
+	u = detfix_first(arr, "dns.unexpected_resolver");
+	assert_string_equal(json_string_value(detfix_ev(u, "reason")), "new_resolver");
+	assert_int_equal(detfix_sev(u), 3);
+	assert_string_equal(json_string_value(json_array_get(detfix_ev(u, "known_resolvers"), 0)), RESOLVER);
 	json_decref(arr);
 
-	reopen(f, NULL, NULL, 3600);
+	detfix_reopen(f, NULL, NULL, 3600);
 	baseline(f, T0, 2);
 	msg(0x6000, false, "www.iana.org", DNS_T_A, NULL, 0);
 	meta(&m, T0 + 10 * SEC, CLIENT, 46000, "203.0.113.99", 53, CLIENT_MAC, 64);
 	send(f, &m);
 	answer_from(f, T0 + 10 * SEC + MS, "203.0.113.99", GW_MAC, 57, 46000, 0x6000, "www.iana.org", &a, 1);
-	arr = alerts(f);
-	EXPECT(arr, "dns.unexpected_resolver", 0);
+	arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "dns.unexpected_resolver", 0);
 	json_decref(arr);
 }
 
 static void test_private_answer(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	static const struct ans priv = { "A", "10.1.2.3", 60 };
 	static const struct ans lo = { "A", "127.0.0.2", 60 };
 	static const struct ans zero = { "A", "0.0.0.0", 60 };
@@ -625,30 +470,30 @@ static void test_private_answer(void **state)
 		{ "2.0.0.127.zen.dnsbl.net", &lo, 0 },    /* DNS blocklist answer */
 		{ "login.bank.com", &lo, 1 },             /* loopback for a public name */
 	};
-	reopen(f, "detectors:\n  dns:\n    private_domains: [\"corp.example.net\"]\n", NULL, 0);
+	detfix_reopen(f, "detectors:\n  dns:\n    private_domains: [\"corp.example.net\"]\n", NULL, 0);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		query(f, T0 + i * SEC, (uint16_t)(47000 + i), (uint16_t)(0x7000 + i), cases[i].name);
 		answer(f, T0 + i * SEC + MS, (uint16_t)(47000 + i), (uint16_t)(0x7000 + i), cases[i].name,
 		       cases[i].a, 1);
-		json_t *arr = alerts(f);
-		if (count(arr, "dns.private_answer") != (size_t)cases[i].expect) {
-			dump(arr);
+		json_t *arr = detfix_alerts_new(f);
+		if (detfix_count(arr, "dns.private_answer") != (size_t)cases[i].expect) {
+			detfix_dump(arr);
 			fail_msg("%s: expected %d private_answer", cases[i].name, cases[i].expect);
 		}
-		json_t *p = first(arr, "dns.private_answer");
+		json_t *p = detfix_first(arr, "dns.private_answer");
 		if (p && i == 0) {
-			assert_string_equal(json_string_value(evd(p, "category")), "private");
-			assert_int_equal(sev(p), 6);
+			assert_string_equal(json_string_value(detfix_ev(p, "category")), "private");
+			assert_int_equal(detfix_sev(p), 6);
 		}
 		if (p && i == 7) {
-			assert_string_equal(json_string_value(evd(p, "category")), "loopback");
-			assert_int_equal(sev(p), 5);
+			assert_string_equal(json_string_value(detfix_ev(p, "category")), "loopback");
+			assert_int_equal(detfix_sev(p), 5);
 		}
 		json_decref(arr);
 	}
 }
 
-static void asn_round(struct fx *f, uint64_t t, uint16_t n, const char *name, const char *addr)
+static void asn_round(struct detfix *f, uint64_t t, uint16_t n, const char *name, const char *addr)
 {
 	struct ans a = { "A", addr, 60 };
 	query(f, T0 + t * SEC, (uint16_t)(48000 + n), (uint16_t)(0x8000 + n), name);
@@ -657,51 +502,51 @@ static void asn_round(struct fx *f, uint64_t t, uint16_t n, const char *name, co
 
 static void test_asn_shift(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	if (access(mmdb("GeoLite2-ASN-Test.mmdb"), R_OK) != 0)
 		skip();
 	char yaml[8192];
 	snprintf(yaml, sizeof(yaml), "geoip:\n  asn_db: %s\n  country_db: %s\n",
 		 mmdb("GeoLite2-ASN-Test.mmdb"), mmdb("GeoLite2-Country-Test.mmdb"));
-	reopen(f, yaml, NULL, 0);
+	detfix_reopen(f, yaml, NULL, 0);
 	/* MaxMind test data: 216.160.83.56 is AS209 in US, 89.160.20.112 AS29518 in SE. */
 	asn_round(f, 0, 0, "shop.example-bank.com", "216.160.83.56");
 	asn_round(f, 1, 1, "shop.example-bank.com", "216.160.83.56");
-	json_t *arr = alerts(f);
-	EXPECT(arr, "dns.asn_shift", 0);
+	json_t *arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "dns.asn_shift", 0);
 	json_decref(arr);
 	asn_round(f, 2, 2, "shop.example-bank.com", "89.160.20.112");
-	arr = alerts(f);
-	EXPECT(arr, "dns.asn_shift", 1);
-	json_t *s = first(arr, "dns.asn_shift");
-	assert_int_equal(sev(s), 5);
-	json_t *nw = json_array_get(evd(s, "new"), 0);
+	arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "dns.asn_shift", 1);
+	json_t *s = detfix_first(arr, "dns.asn_shift");
+	assert_int_equal(detfix_sev(s), 5);
+	json_t *nw = json_array_get(detfix_ev(s, "new"), 0);
 	assert_int_equal(json_integer_value(json_object_get(nw, "asn")), 29518);
 	assert_string_equal(json_string_value(json_object_get(nw, "country")), "SE");
-	json_t *h = evd(s, "history");
+	json_t *h = detfix_ev(s, "history");
 	assert_int_equal(json_integer_value(json_array_get(json_object_get(h, "asns"), 0)), 209);
 	assert_string_equal(json_string_value(json_array_get(json_object_get(h, "countries"), 0)), "US");
-	assert_non_null(strstr(json_string_value(evd(s, "geo")), "GeoLite2-ASN"));
+	assert_non_null(strstr(json_string_value(detfix_ev(s, "geo")), "GeoLite2-ASN"));
 	json_decref(arr);
 	/* Back to a network the name has used: silent. */
 	asn_round(f, 3, 3, "shop.example-bank.com", "216.160.83.56");
-	arr = alerts(f);
-	EXPECT(arr, "dns.asn_shift", 0);
+	arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "dns.asn_shift", 0);
 	json_decref(arr);
 }
 
 /* Without a database the history is by network prefix, low severity, and says so. */
 static void test_asn_shift_without_db(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	asn_round(f, 0, 0, "cdn.example-shop.com", "93.184.215.14");
 	asn_round(f, 1, 1, "cdn.example-shop.com", "93.184.215.15");
 	asn_round(f, 2, 2, "cdn.example-shop.com", "151.101.1.69");
-	json_t *arr = alerts(f);
-	EXPECT(arr, "dns.asn_shift", 1);
-	json_t *s = first(arr, "dns.asn_shift");
-	assert_int_equal(sev(s), 3);
-	assert_non_null(strstr(json_string_value(evd(s, "geo")), "no ASN/country database configured"));
+	json_t *arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "dns.asn_shift", 1);
+	json_t *s = detfix_first(arr, "dns.asn_shift");
+	assert_int_equal(detfix_sev(s), 3);
+	assert_non_null(strstr(json_string_value(detfix_ev(s, "geo")), "no ASN/country database configured"));
 	json_decref(arr);
 }
 
@@ -709,9 +554,9 @@ static void test_asn_shift_without_db(void **state)
  * answers "unsolicited". */
 static void test_bounded(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	static const struct ans a = { "A", "93.184.215.14", 60 };
-	reopen(f, "detectors:\n  dns:\n    max_transactions: 1024\n    startup_grace: 0\n", NULL, 0);
+	detfix_reopen(f, "detectors:\n  dns:\n    max_transactions: 1024\n    startup_grace: 0\n", NULL, 0);
 	char name[64];
 	for (unsigned i = 0; i < 20000; i++) {
 		snprintf(name, sizeof(name), "r%u.victim.example.net", i);
@@ -722,35 +567,35 @@ static void test_bounded(void **state)
 		snprintf(name, sizeof(name), "r%u.victim.example.net", i);
 		answer(f, T0 + 20000 * 10 + i, (uint16_t)(1024 + i % 60000), (uint16_t)i, name, &a, 1);
 	}
-	json_t *arr = alerts(f);
-	EXPECT(arr, "dns.unsolicited_answer", 0);
+	json_t *arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "dns.unsolicited_answer", 0);
 	json_decref(arr);
 }
 
 static void test_save_load(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	baseline(f, T0, 5);
 	json_t *saved = det_registry_save(f->reg);
 	assert_non_null(json_object_get(saved, "dns"));
-	reopen(f, NULL, saved, 3600); /* warm start: the baseline is known */
+	detfix_reopen(f, NULL, saved, 3600); /* warm start: the baseline is known */
 	json_decref(saved);
 	static const struct ans a = { "A", "93.184.215.14", 300 };
 	query(f, T0 + 100 * SEC, 49000, 0x9000, "www.iana.org");
 	answer_from(f, T0 + 100 * SEC + MS, RESOLVER, EVIL_MAC, 64, 49000, 0x9000, "www.iana.org", &a, 1);
-	json_t *arr = alerts(f);
-	EXPECT(arr, "dns.unexpected_resolver", 1);
-	EXPECT(arr, "dns.ttl_anomaly", 1);
+	json_t *arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "dns.unexpected_resolver", 1);
+	DETFIX_EXPECT(arr, "dns.ttl_anomaly", 1);
 	json_decref(arr);
 	/* A damaged section starts cold and says why, without failing. */
 	json_t *bad = json_pack("{s:{s:i,s:[{s:s}]}}", "dns", "version", 1, "resolvers", "ip", "x");
-	reopen(f, NULL, bad, 0);
+	detfix_reopen(f, NULL, bad, 0);
 	json_decref(bad);
 }
 
 static void test_config_errors(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	static const struct {
 		const char *yaml, *want;
 	} bad[] = {
@@ -762,19 +607,19 @@ static void test_config_errors(void **state)
 		{ "detectors:\n  dns:\n    txid_flood_window: 1y\n", "t.yaml:3:" },
 		{ "geoip:\n  asn_db: /nonexistent.mmdb\n", "t.yaml:2: geoip.asn_db: /nonexistent.mmdb" },
 	};
-	fx_close(f);
+	detfix_close(f);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char err[512];
 		struct cfg *c = NULL;
 		assert_int_equal(cfg_load_string(bad[i].yaml, strlen(bad[i].yaml), "t.yaml", &c, err, sizeof(err)), 0);
-		struct det_registry *r = det_registry_new(c, sigdir(), err, sizeof(err));
+		struct det_registry *r = det_registry_new(c, detfix_sigdir(), err, sizeof(err));
 		if (r)
 			fail_msg("accepted: %s", bad[i].yaml);
 		if (!strstr(err, bad[i].want))
 			fail_msg("error '%s' lacks '%s'", err, bad[i].want);
 		cfg_free(c);
 	}
-	fx_open(f, NULL, NULL, 0);
+	detfix_open(f, NULL, NULL, 0);
 }
 
 /* ------------------------------------------------------------------ DNS over TCP */
@@ -815,7 +660,7 @@ static size_t wire(uint8_t *b, uint16_t id, bool qr, const char *name, const uin
 
 static void test_tcp_framing(void **state)
 {
-	struct fx *f = *state;
+	struct detfix *f = *state;
 	extern const struct app_consumer app_dns_tcp;
 	struct flow fl;
 	memset(&fl, 0, sizeof(fl));
@@ -846,9 +691,9 @@ static void test_tcp_framing(void **state)
 	assert_int_equal(app_dns_tcp.on_data(&ctx, &st, &fl, FLOW_DIR_REPLY, r, n1 + n2, STREAM_F_FIN), APP_DONE);
 	app_dns_tcp.free_state(st);
 	assert_int_equal(malformed, 0);
-	json_t *arr = alerts(f);
-	EXPECT(arr, "dns.answer_race", 1);
-	assert_string_equal(json_string_value(json_object_get(evd(first(arr, "dns.answer_race"), "query"), "transport")), "tcp");
+	json_t *arr = detfix_alerts_new(f);
+	DETFIX_EXPECT(arr, "dns.answer_race", 1);
+	assert_string_equal(json_string_value(json_object_get(detfix_ev(detfix_first(arr, "dns.answer_race"), "query"), "transport")), "tcp");
 	json_decref(arr);
 
 	/* A length below a DNS header: not DNS, the direction stops. */
@@ -863,23 +708,23 @@ static void test_tcp_framing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_clean_lookups_silent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_race, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_race_negatives, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_txid_mismatch, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_query, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_txid_flood, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ttl_anomaly, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ttl_adopted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_mac, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_resolver_policy, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_private_answer, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_asn_shift, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_asn_shift_without_db, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bounded, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_save_load, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tcp_framing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clean_lookups_silent, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_race, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_race_negatives, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_txid_mismatch, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_no_query, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_txid_flood, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_ttl_anomaly, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_ttl_adopted, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_mac, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_resolver_policy, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_private_answer, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_asn_shift, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_asn_shift_without_db, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_bounded, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_save_load, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_config_errors, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_framing, detfix_setup, detfix_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

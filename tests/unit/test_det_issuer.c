@@ -3,7 +3,6 @@
  * time chosen per test. */
 #include "config.h"
 
-#include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,12 +15,11 @@
 #include <cmocka.h>
 #include <openssl/pem.h>
 
-#include "../../detectors/detector.h"
 #include "app.h"
 #include "stream.h"
 #include "decode/tls.h"
 #include "decode/x509.h"
-#include "output.h"
+#include "detfix.h"
 #include "test_x509.h"
 
 #define T2020 1577836800LL
@@ -36,24 +34,6 @@ struct keys {
 	char ent_spki[65];
 };
 static struct keys K;
-
-struct fx {
-	char path[64];
-	struct out_mgr *out;
-	struct alert_pipe *ap;
-	struct det_registry *reg;
-	struct cfg *cfg;
-};
-
-static const char *sigdir(void)
-{
-	static char buf[4096];
-	const char *top = getenv("top_srcdir");
-	if (!top)
-		return SRCSIGDIR;
-	snprintf(buf, sizeof(buf), "%s/signatures", top);
-	return buf;
-}
 
 static void write_pem(char path[64], X509 *x)
 {
@@ -119,104 +99,15 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-/* A fixture from a whole YAML configuration. */
-static struct fx *fx_new_yaml(const char *yaml, const json_t *saved, uint64_t learning_s)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-	char err[512];
-	strcpy(f->path, "/tmp/test_det_issuer.XXXXXX");
-	int fd = mkstemp(f->path);
-	assert_true(fd >= 0);
-	close(fd);
-	char spec[128];
-	snprintf(spec, sizeof(spec), "jsonl:%s", f->path);
-	f->out = out_mgr_new(1024, false);
-	assert_int_equal(out_mgr_add(f->out, spec, err, sizeof(err)), 0);
-	assert_int_equal(out_mgr_start(f->out), 0);
-	struct alert_pipe_cfg ac = { "test", NULL, 300, 1024, 1 };
-	f->ap = alert_pipe_new(&ac, f->out);
-	if (cfg_load_string(yaml, strlen(yaml), "test.yaml", &f->cfg, err, sizeof(err)) < 0)
-		fail_msg("config: %s", err);
-	f->reg = det_registry_new_state(f->cfg, sigdir(), saved, learning_s, err, sizeof(err));
-	if (!f->reg)
-		fail_msg("registry: %s", err);
-	return f;
-}
-
-/* A fixture with the given extra YAML (the trust store is always: no system roots,
+/* Opens f with the given extra YAML (the trust store is always: no system roots,
  * the enterprise CA, and the "public" root as a public CA file). */
-static struct fx *fx_new(const char *extra, const json_t *saved, uint64_t learning_s)
+static void issuer_open(struct detfix *f, const char *extra, const json_t *saved, uint64_t learning_s)
 {
 	char yaml[4096];
 	snprintf(yaml, sizeof(yaml),
 		 "tls:\n  system_roots: false\n  ca_files: [%s]\n  public_ca_files: [%s]\n%s", K.ent_pem,
 		 K.pub_pem, extra ? extra : "");
-	return fx_new_yaml(yaml, saved, learning_s);
-}
-
-static void fx_free(struct fx *f)
-{
-	det_registry_free(f->reg);
-	alert_pipe_free(f->ap);
-	out_mgr_free(f->out);
-	cfg_free(f->cfg);
-	unlink(f->path);
-	free(f);
-}
-
-static json_t *alerts(struct fx *f)
-{
-	alert_pipe_flush(f->ap);
-	out_mgr_sync(f->out);
-	json_t *arr = json_array();
-	FILE *fp = fopen(f->path, "r");
-	assert_non_null(fp);
-	static char line[1 << 16];
-	while (fgets(line, sizeof(line), fp)) {
-		json_error_t e;
-		json_t *j = json_loads(line, 0, &e);
-		if (!j)
-			fail_msg("invalid JSON line: %s: %s", e.text, line);
-		json_array_append_new(arr, j);
-	}
-	fclose(fp);
-	return arr;
-}
-
-/* Alerts of one action. */
-static size_t count(json_t *arr, const char *action)
-{
-	size_t n = 0, i;
-	json_t *a;
-	json_array_foreach(arr, i, a) {
-		const char *x = json_string_value(json_object_get(json_object_get(a, "event"), "action"));
-		if (x && strcmp(x, action) == 0)
-			n++;
-	}
-	return n;
-}
-
-static json_t *first(json_t *arr, const char *action)
-{
-	size_t i;
-	json_t *a;
-	json_array_foreach(arr, i, a) {
-		const char *x = json_string_value(json_object_get(json_object_get(a, "event"), "action"));
-		if (x && strcmp(x, action) == 0)
-			return a;
-	}
-	fail_msg("no %s alert", action);
-	return NULL;
-}
-
-static json_t *evd(json_t *a, const char *key)
-{
-	return json_object_get(json_object_get(json_object_get(a, "onpath"), "evidence"), key);
-}
-
-static int sev(json_t *a)
-{
-	return (int)json_integer_value(json_object_get(json_object_get(a, "event"), "severity"));
+	detfix_open(f, yaml, saved, learning_s);
 }
 
 /* A leaf for name signed by ca/cakey (NULL: self-signed), valid [nb, na]. */
@@ -244,7 +135,7 @@ static struct cert *as_cert(X509 *x)
 }
 
 /* Dispatches a Certificate event: client hello with sni (NULL: none), the chain. */
-static void send(struct fx *f, const char *sni, uint64_t ts, struct cert *c0, struct cert *c1)
+static void send(struct detfix *f, const char *sni, uint64_t ts, struct cert *c0, struct cert *c1)
 {
 	static struct tls_hello ch, sh;
 	memset(&ch, 0, sizeof(ch));
@@ -292,153 +183,161 @@ static struct cert *ent_leaf(const char *name)
 static void test_trusted_enterprise_chain_is_silent(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new(NULL, NULL, 0);
+	struct detfix F = { .dedupe_max = 1024 }, *f = &F;
+	issuer_open(f, NULL, NULL, 0);
 	send(f, "www.example.com", TS, ent_leaf("www.example.com"), as_cert(K.ent));
-	json_t *a = alerts(f);
+	json_t *a = detfix_alerts(f);
 	assert_int_equal(json_array_size(a), 0);
 	json_decref(a);
-	fx_free(f);
+	detfix_close(f);
 }
 
 static void test_untrusted_chain(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new(NULL, NULL, 0);
+	struct detfix F = { .dedupe_max = 1024 }, *f = &F;
+	issuer_open(f, NULL, NULL, 0);
 	send(f, "www.example.com", TS,
 	     leaf("www.example.com", K.other, K.other_key, T2020, T2020 + YEAR, K.leaf_key, false, NULL), NULL);
-	json_t *arr = alerts(f);
+	json_t *arr = detfix_alerts(f);
 	assert_int_equal(json_array_size(arr), 1);
-	json_t *a = first(arr, "issuer.untrusted_chain");
-	assert_int_equal(sev(a), 6);
-	assert_string_equal(json_string_value(evd(a, "verify_error")), "unable to get local issuer certificate");
-	assert_string_equal(json_string_value(evd(a, "trust_anchor")), "none");
-	assert_string_equal(json_string_value(evd(a, "sni")), "www.example.com");
-	json_t *c0 = json_array_get(evd(a, "chain"), 0);
+	json_t *a = detfix_need(arr, "issuer.untrusted_chain");
+	assert_int_equal(detfix_sev(a), 6);
+	assert_string_equal(json_string_value(detfix_ev(a, "verify_error")), "unable to get local issuer certificate");
+	assert_string_equal(json_string_value(detfix_ev(a, "trust_anchor")), "none");
+	assert_string_equal(json_string_value(detfix_ev(a, "sni")), "www.example.com");
+	json_t *c0 = json_array_get(detfix_ev(a, "chain"), 0);
 	assert_string_equal(json_string_value(json_object_get(c0, "issuer")), "CN=Unknown Issuing CA,O=Nobody");
 	assert_string_equal(json_string_value(json_object_get(c0, "not_before")), "2020-01-01T00:00:00Z");
 	assert_int_equal(strlen(json_string_value(json_object_get(c0, "sha256"))), 64);
 	assert_int_equal(strlen(json_string_value(json_object_get(c0, "sha1"))), 40);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(a, "source"), "ip")), "198.51.100.7");
 	json_decref(arr);
-	fx_free(f);
+	detfix_close(f);
 }
 
 static void test_interception_product_and_sanctioned(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new(NULL, NULL, 0);
+	struct detfix F = { .dedupe_max = 1024 }, *f = &F;
+	issuer_open(f, NULL, NULL, 0);
 	struct cert *l = leaf("www.example.com", K.mitm, K.mitm_key, T2020, T2020 + YEAR, K.leaf_key, false, NULL);
 	send(f, "www.example.com", TS, l, as_cert(K.mitm));
-	json_t *arr = alerts(f);
-	json_t *a = first(arr, "issuer.interception_product");
-	assert_int_equal(sev(a), 8);
-	assert_string_equal(json_string_value(evd(a, "product")), "mitmproxy");
-	assert_string_equal(json_string_value(evd(a, "category")), "debugging-proxy");
-	assert_false(json_boolean_value(evd(a, "sanctioned")));
+	json_t *arr = detfix_alerts(f);
+	json_t *a = detfix_need(arr, "issuer.interception_product");
+	assert_int_equal(detfix_sev(a), 8);
+	assert_string_equal(json_string_value(detfix_ev(a, "product")), "mitmproxy");
+	assert_string_equal(json_string_value(detfix_ev(a, "category")), "debugging-proxy");
+	assert_false(json_boolean_value(detfix_ev(a, "sanctioned")));
 	/* untrusted and from a product: raised */
-	assert_int_equal(sev(first(arr, "issuer.untrusted_chain")), 8);
+	assert_int_equal(detfix_sev(detfix_need(arr, "issuer.untrusted_chain")), 8);
 	json_decref(arr);
-	fx_free(f);
+	detfix_close(f);
 
 	/* The same chain, declared sanctioned by the team: low severity, tagged. */
-	f = fx_new("detectors:\n  issuer:\n    sanctioned: [\"CN=mitmproxy\"]\n", NULL, 0);
+	issuer_open(f, "detectors:\n  issuer:\n    sanctioned: [\"CN=mitmproxy\"]\n", NULL, 0);
 	l = leaf("www.example.com", K.mitm, K.mitm_key, T2020, T2020 + YEAR, K.leaf_key, false, NULL);
 	send(f, "www.example.com", TS, l, as_cert(K.mitm));
-	arr = alerts(f);
-	a = first(arr, "issuer.interception_product");
-	assert_int_equal(sev(a), 3);
-	assert_true(json_boolean_value(evd(a, "sanctioned")));
+	arr = detfix_alerts(f);
+	a = detfix_need(arr, "issuer.interception_product");
+	assert_int_equal(detfix_sev(a), 3);
+	assert_true(json_boolean_value(detfix_ev(a, "sanctioned")));
 	json_decref(arr);
-	fx_free(f);
+	detfix_close(f);
 }
 
 static void test_self_signed(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new(NULL, NULL, 0);
+	struct detfix F = { .dedupe_max = 1024 }, *f = &F;
+	issuer_open(f, NULL, NULL, 0);
 	send(f, "printer.lan.example", TS,
 	     leaf("printer.lan.example", NULL, NULL, T2020, T2020 + YEAR, K.leaf_key, false, NULL), NULL);
-	json_t *arr = alerts(f);
-	assert_int_equal(count(arr, "issuer.self_signed"), 1);
-	assert_int_equal(count(arr, "issuer.untrusted_chain"), 0); /* said once, as self-signed */
-	assert_string_equal(json_string_value(evd(first(arr, "issuer.self_signed"), "verify_error")),
+	json_t *arr = detfix_alerts(f);
+	assert_int_equal(detfix_count(arr, "issuer.self_signed"), 1);
+	assert_int_equal(detfix_count(arr, "issuer.untrusted_chain"), 0); /* said once, as self-signed */
+	assert_string_equal(json_string_value(detfix_ev(detfix_need(arr, "issuer.self_signed"), "verify_error")),
 			    "self-signed certificate");
 	json_decref(arr);
-	fx_free(f);
+	detfix_close(f);
 }
 
 static void test_expired_at_observation_time(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new(NULL, NULL, 0);
+	struct detfix F = { .dedupe_max = 1024 }, *f = &F;
+	issuer_open(f, NULL, NULL, 0);
 	/* Seen inside its validity: silent, whatever today's date is. */
 	send(f, "www.example.com", TS, ent_leaf("www.example.com"), NULL);
-	json_t *arr = alerts(f);
+	json_t *arr = detfix_alerts(f);
 	assert_int_equal(json_array_size(arr), 0);
 	json_decref(arr);
 	/* Seen two years later: expired, still trusted otherwise. */
 	send(f, "www.example.com", (uint64_t)(T2020 + 2 * YEAR) * 1000000u, ent_leaf("www.example.com"), NULL);
-	arr = alerts(f);
-	assert_int_equal(count(arr, "issuer.expired"), 1);
-	assert_int_equal(count(arr, "issuer.untrusted_chain"), 0);
-	json_t *a = first(arr, "issuer.expired");
-	assert_string_equal(json_string_value(evd(a, "validity_error")), "certificate has expired");
+	arr = detfix_alerts(f);
+	assert_int_equal(detfix_count(arr, "issuer.expired"), 1);
+	assert_int_equal(detfix_count(arr, "issuer.untrusted_chain"), 0);
+	json_t *a = detfix_need(arr, "issuer.expired");
+	assert_string_equal(json_string_value(detfix_ev(a, "validity_error")), "certificate has expired");
 	assert_non_null(strstr(json_string_value(json_object_get(a, "message")), "expired on 2020-12-31"));
 	json_decref(arr);
-	fx_free(f);
+	detfix_close(f);
 }
 
 static void test_name_mismatch(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new(NULL, NULL, 0);
+	struct detfix F = { .dedupe_max = 1024 }, *f = &F;
+	issuer_open(f, NULL, NULL, 0);
 	send(f, "www.example.com", TS, ent_leaf("www.example.com"), NULL);
 	send(f, "WWW.Example.COM", TS, ent_leaf("www.example.com"), NULL); /* case-insensitive */
 	send(f, "login.bank.example", TS, ent_leaf("www.example.com"), NULL);
-	json_t *arr = alerts(f);
-	assert_int_equal(count(arr, "issuer.name_mismatch"), 1);
-	json_t *a = first(arr, "issuer.name_mismatch");
-	assert_string_equal(json_string_value(evd(a, "sni")), "login.bank.example");
+	json_t *arr = detfix_alerts(f);
+	assert_int_equal(detfix_count(arr, "issuer.name_mismatch"), 1);
+	json_t *a = detfix_need(arr, "issuer.name_mismatch");
+	assert_string_equal(json_string_value(detfix_ev(a, "sni")), "login.bank.example");
 	json_decref(arr);
-	fx_free(f);
+	detfix_close(f);
 }
 
 static void test_weak_key(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new(NULL, NULL, 0);
+	struct detfix F = { .dedupe_max = 1024 }, *f = &F;
+	issuer_open(f, NULL, NULL, 0);
 	send(f, "a.example.com", TS,
 	     leaf("a.example.com", K.ent, K.ent_key, T2020, T2020 + YEAR, K.weak_key, false, NULL), NULL);
 	send(f, "b.example.com", TS,
 	     leaf("b.example.com", K.ent, K.ent_key, T2020, T2020 + YEAR, K.leaf_key, false, EVP_sha1()), NULL);
-	json_t *arr = alerts(f);
-	assert_int_equal(count(arr, "issuer.weak_key"), 2);
-	assert_string_equal(json_string_value(evd(first(arr, "issuer.weak_key"), "weakness")),
+	json_t *arr = detfix_alerts(f);
+	assert_int_equal(detfix_count(arr, "issuer.weak_key"), 2);
+	assert_string_equal(json_string_value(detfix_ev(detfix_need(arr, "issuer.weak_key"), "weakness")),
 			    "RSA key of 1024 bits");
 	json_decref(arr);
-	fx_free(f);
+	detfix_close(f);
 }
 
 static void test_changed(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new(NULL, NULL, 0);
+	struct detfix F = { .dedupe_max = 1024 }, *f = &F;
+	issuer_open(f, NULL, NULL, 0);
 	send(f, "www.example.com", TS, ent_leaf("www.example.com"), NULL);
 	send(f, "www.example.com", TS + 1000000u, ent_leaf("www.example.com"), NULL);
-	json_t *arr = alerts(f);
+	json_t *arr = detfix_alerts(f);
 	assert_int_equal(json_array_size(arr), 0);
 	json_decref(arr);
 	/* Another issuer for the same name. */
 	send(f, "www.example.com", TS + 2000000u,
 	     leaf("www.example.com", K.other, K.other_key, T2020, T2020 + YEAR, K.leaf_key, false, NULL), NULL);
-	arr = alerts(f);
-	assert_int_equal(count(arr, "issuer.changed"), 1);
-	json_t *a = first(arr, "issuer.changed");
-	assert_string_equal(json_string_value(evd(a, "change")), "issuer");
-	json_t *old = json_array_get(evd(a, "old_issuers"), 0);
+	arr = detfix_alerts(f);
+	assert_int_equal(detfix_count(arr, "issuer.changed"), 1);
+	json_t *a = detfix_need(arr, "issuer.changed");
+	assert_string_equal(json_string_value(detfix_ev(a, "change")), "issuer");
+	json_t *old = json_array_get(detfix_ev(a, "old_issuers"), 0);
 	assert_string_equal(json_string_value(json_object_get(old, "issuer")), "CN=Corp Enterprise CA,O=Corp");
 	assert_string_equal(json_string_value(json_object_get(old, "trust")), "enterprise");
-	assert_string_equal(json_string_value(evd(a, "new_issuer")), "CN=Unknown Issuing CA,O=Nobody");
+	assert_string_equal(json_string_value(detfix_ev(a, "new_issuer")), "CN=Unknown Issuing CA,O=Nobody");
 	json_decref(arr);
 	/* Learnt: the same new issuer again is no change. A new key from the known
 	 * issuer is a low-severity rotation. */
@@ -446,27 +345,27 @@ static void test_changed(void **state)
 	     leaf("www.example.com", K.other, K.other_key, T2020, T2020 + YEAR, K.leaf_key, false, NULL), NULL);
 	send(f, "www.example.com", TS + 4000000u,
 	     leaf("www.example.com", K.ent, K.ent_key, T2020, T2020 + YEAR, K.weak_key, false, NULL), NULL);
-	arr = alerts(f);
-	assert_int_equal(count(arr, "issuer.changed"), 2);
+	arr = detfix_alerts(f);
+	assert_int_equal(detfix_count(arr, "issuer.changed"), 2);
 	a = json_array_get(arr, json_array_size(arr) - 1);
 	if (strcmp(json_string_value(json_object_get(json_object_get(a, "event"), "action")), "issuer.changed"))
 		a = json_array_get(arr, json_array_size(arr) - 2);
-	assert_string_equal(json_string_value(evd(a, "change")), "key");
-	assert_int_equal(sev(a), 3);
+	assert_string_equal(json_string_value(detfix_ev(a, "change")), "key");
+	assert_int_equal(detfix_sev(a), 3);
 
 	/* The baseline survives a restart through save/load: a change alerts at once. */
 	json_t *saved = det_registry_save(f->reg);
 	assert_non_null(json_object_get(saved, "issuer"));
 	json_decref(arr);
-	fx_free(f);
-	f = fx_new(NULL, saved, 3600);
+	detfix_close(f);
+	issuer_open(f, NULL, saved, 3600);
 	send(f, "www.example.com", TS + 5000000u,
 	     leaf("www.example.com", K.mitm, K.mitm_key, T2020, T2020 + YEAR, K.leaf_key, false, NULL), NULL);
-	arr = alerts(f);
-	assert_int_equal(count(arr, "issuer.changed"), 1);
+	arr = detfix_alerts(f);
+	assert_int_equal(detfix_count(arr, "issuer.changed"), 1);
 	json_decref(arr);
 	json_decref(saved);
-	fx_free(f);
+	detfix_close(f);
 }
 
 static void test_changed_learning_window(void **state)
@@ -474,21 +373,22 @@ static void test_changed_learning_window(void **state)
 	(void)state;
 	/* Cold start with a learning window: a second publicly trusted issuer is learnt
 	 * quietly; an untrusted one still alerts. */
-	struct fx *f = fx_new(NULL, NULL, 3600);
+	struct detfix F = { .dedupe_max = 1024 }, *f = &F;
+	issuer_open(f, NULL, NULL, 3600);
 	send(f, "cdn.example.com", TS, ent_leaf("cdn.example.com"), NULL);
 	send(f, "cdn.example.com", TS + 1000000u,
 	     leaf("cdn.example.com", K.pub, K.pub_key, T2020, T2020 + YEAR, K.leaf_key, true, NULL), NULL);
-	json_t *arr = alerts(f);
-	assert_int_equal(count(arr, "issuer.changed"), 0);
+	json_t *arr = detfix_alerts(f);
+	assert_int_equal(detfix_count(arr, "issuer.changed"), 0);
 	json_decref(arr);
 	send(f, "cdn.example.com", TS + 2000000u,
 	     leaf("cdn.example.com", K.other, K.other_key, T2020, T2020 + YEAR, K.leaf_key, false, NULL), NULL);
-	arr = alerts(f);
-	assert_int_equal(count(arr, "issuer.changed"), 1);
+	arr = detfix_alerts(f);
+	assert_int_equal(detfix_count(arr, "issuer.changed"), 1);
 	/* it had a public issuer, and the new one is not public: the interception shape */
-	assert_int_equal(sev(first(arr, "issuer.changed")), 8);
+	assert_int_equal(detfix_sev(detfix_need(arr, "issuer.changed")), 8);
 	json_decref(arr);
-	fx_free(f);
+	detfix_close(f);
 }
 
 static void test_pin_violation(void **state)
@@ -499,28 +399,30 @@ static void test_pin_violation(void **state)
 		 "detectors:\n  issuer:\n    pins:\n      - name: example.com\n        include_subdomains: true\n"
 		 "        spki: [\"%s\"]\n",
 		 K.ent_spki);
-	struct fx *f = fx_new(yaml, NULL, 0);
+	struct detfix F = { .dedupe_max = 1024 }, *f = &F;
+	issuer_open(f, yaml, NULL, 0);
 	send(f, "www.example.com", TS, ent_leaf("www.example.com"), as_cert(K.ent));
 	send(f, "other.test", TS,
 	     leaf("other.test", K.other, K.other_key, T2020, T2020 + YEAR, K.leaf_key, false, NULL), NULL);
-	json_t *arr = alerts(f);
-	assert_int_equal(count(arr, "issuer.pin_violation"), 0);
+	json_t *arr = detfix_alerts(f);
+	assert_int_equal(detfix_count(arr, "issuer.pin_violation"), 0);
 	json_decref(arr);
 	send(f, "www.example.com", TS,
 	     leaf("www.example.com", K.other, K.other_key, T2020, T2020 + YEAR, K.leaf_key, false, NULL), NULL);
-	arr = alerts(f);
-	json_t *a = first(arr, "issuer.pin_violation");
-	assert_int_equal(sev(a), 9);
-	assert_string_equal(json_string_value(evd(a, "pinned_name")), "example.com");
-	assert_string_equal(json_string_value(json_array_get(evd(a, "pinned_spki_sha256"), 0)), K.ent_spki);
+	arr = detfix_alerts(f);
+	json_t *a = detfix_need(arr, "issuer.pin_violation");
+	assert_int_equal(detfix_sev(a), 9);
+	assert_string_equal(json_string_value(detfix_ev(a, "pinned_name")), "example.com");
+	assert_string_equal(json_string_value(json_array_get(detfix_ev(a, "pinned_spki_sha256"), 0)), K.ent_spki);
 	json_decref(arr);
-	fx_free(f);
+	detfix_close(f);
 }
 
 static void test_no_sct(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new(NULL, NULL, 0);
+	struct detfix F = { .dedupe_max = 1024 }, *f = &F;
+	issuer_open(f, NULL, NULL, 0);
 	/* Public, issued 2020, no SCT: reported. With an SCT, or issued in 2017: not. */
 	send(f, "a.example.com", TS,
 	     leaf("a.example.com", K.pub, K.pub_key, T2020, T2020 + YEAR, K.leaf_key, false, NULL), NULL);
@@ -529,18 +431,19 @@ static void test_no_sct(void **state)
 	send(f, "c.example.com", TS,
 	     leaf("c.example.com", K.pub, K.pub_key, T2020 - 3 * YEAR, T2020 + YEAR, K.leaf_key, false, NULL),
 	     NULL);
-	json_t *arr = alerts(f);
-	assert_int_equal(count(arr, "issuer.no_sct"), 1);
-	assert_string_equal(json_string_value(evd(first(arr, "issuer.no_sct"), "sni")), "a.example.com");
-	assert_string_equal(json_string_value(evd(first(arr, "issuer.no_sct"), "trust_anchor")), "public");
+	json_t *arr = detfix_alerts(f);
+	assert_int_equal(detfix_count(arr, "issuer.no_sct"), 1);
+	assert_string_equal(json_string_value(detfix_ev(detfix_need(arr, "issuer.no_sct"), "sni")), "a.example.com");
+	assert_string_equal(json_string_value(detfix_ev(detfix_need(arr, "issuer.no_sct"), "trust_anchor")), "public");
 	json_decref(arr);
-	fx_free(f);
+	detfix_close(f);
 }
 
 static void test_minted_recently(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new(NULL, NULL, 0);
+	struct detfix F = { .dedupe_max = 1024 }, *f = &F;
+	issuer_open(f, NULL, NULL, 0);
 	int64_t now = (int64_t)(TS / 1000000u);
 	/* Minted 10 minutes ago by an unknown CA: reported. 10 days ago: not. Minted
 	 * now by the enterprise CA (sanctioned inspection): not. */
@@ -551,28 +454,29 @@ static void test_minted_recently(void **state)
 	     NULL);
 	send(f, "c.example.com", TS,
 	     leaf("c.example.com", K.ent, K.ent_key, now - 600, now + YEAR, K.leaf_key, false, NULL), NULL);
-	json_t *arr = alerts(f);
-	assert_int_equal(count(arr, "issuer.minted_recently"), 1);
-	json_t *a = first(arr, "issuer.minted_recently");
-	assert_int_equal(json_integer_value(evd(a, "age_s")), 600);
+	json_t *arr = detfix_alerts(f);
+	assert_int_equal(detfix_count(arr, "issuer.minted_recently"), 1);
+	json_t *a = detfix_need(arr, "issuer.minted_recently");
+	assert_int_equal(json_integer_value(detfix_ev(a, "age_s")), 600);
 	json_decref(arr);
-	fx_free(f);
+	detfix_close(f);
 }
 
 static void test_hostile_sni_is_escaped(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new(NULL, NULL, 0);
+	struct detfix F = { .dedupe_max = 1024 }, *f = &F;
+	issuer_open(f, NULL, NULL, 0);
 	/* Control characters and invalid UTF-8 in the SNI: the message is printable, the
 	 * JSON stays valid (alerts() fails on an invalid line). */
 	send(f, "evil\x1b[31m\xff.example", TS, ent_leaf("www.example.com"), NULL);
-	json_t *arr = alerts(f);
-	json_t *a = first(arr, "issuer.name_mismatch");
+	json_t *arr = detfix_alerts(f);
+	json_t *a = detfix_need(arr, "issuer.name_mismatch");
 	const char *msg = json_string_value(json_object_get(a, "message"));
 	for (const char *p = msg; *p; p++)
 		assert_true((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f);
 	json_decref(arr);
-	fx_free(f);
+	detfix_close(f);
 }
 
 static void test_config_errors(void **state)
@@ -593,7 +497,7 @@ static void test_config_errors(void **state)
 	for (size_t i = 0; i < ONPATH_ARRAY_LEN(bad); i++) {
 		assert_int_equal(cfg_load_string(bad[i], strlen(bad[i]), "bad.yaml", &c, err, sizeof(err)), 0);
 		err[0] = '\0';
-		struct det_registry *r = det_registry_new(c, sigdir(), err, sizeof(err));
+		struct det_registry *r = det_registry_new(c, detfix_sigdir(), err, sizeof(err));
 		if (r)
 			fail_msg("accepted: %s", bad[i]);
 		assert_non_null(strstr(err, "bad.yaml:"));
@@ -618,23 +522,24 @@ static void test_lazy_trust_store(void **state)
 	struct cfg *c;
 	assert_int_equal(cfg_load_string(yaml, strlen(yaml), "bad.yaml", &c, err, sizeof(err)), 0);
 	err[0] = '\0';
-	assert_null(det_registry_new(c, sigdir(), err, sizeof(err)));
+	assert_null(det_registry_new(c, detfix_sigdir(), err, sizeof(err)));
 	assert_non_null(strstr(err, "no PEM certificate"));
 	assert_non_null(strstr(err, "bad.yaml:"));
 	cfg_free(c);
 	unlink(empty);
 
 	snprintf(yaml, sizeof(yaml), "tls:\n  ca_files: [%s]\n", K.ent_pem);
-	struct fx *f = fx_new_yaml(yaml, NULL, 0);
+	struct detfix F = { .dedupe_max = 1024 }, *f = &F;
+	detfix_open(f, yaml, NULL, 0);
 	send(f, "www.example.com", TS, ent_leaf("www.example.com"), as_cert(K.ent));
 	send(f, "www.example.com", TS + 1000000, leaf("www.example.com", K.other, K.other_key, T2020,
 							  T2020 + YEAR, K.leaf_key, false, NULL),
 	     as_cert(K.other));
-	json_t *a = alerts(f);
-	assert_int_equal(count(a, "issuer.untrusted_chain"), 1);
-	assert_string_equal(json_string_value(evd(first(a, "issuer.untrusted_chain"), "trust_anchor")), "none");
+	json_t *a = detfix_alerts(f);
+	assert_int_equal(detfix_count(a, "issuer.untrusted_chain"), 1);
+	assert_string_equal(json_string_value(detfix_ev(detfix_need(a, "issuer.untrusted_chain"), "trust_anchor")), "none");
 	json_decref(a);
-	fx_free(f);
+	detfix_close(f);
 }
 
 /* The stream consumer end to end: the two directions of a real TLS 1.2 handshake
@@ -659,7 +564,8 @@ static void test_consumer_end_to_end(void **state)
 	const uint8_t *dir_data[2] = { buf + 4, buf + 4 + la };
 	size_t dir_len[2] = { la, n - 4 - la };
 
-	struct fx *f = fx_new(NULL, NULL, 0);
+	struct detfix F = { .dedupe_max = 1024 }, *f = &F;
+	issuer_open(f, NULL, NULL, 0);
 	struct ev_meta m;
 	memset(&m, 0, sizeof(m));
 	m.ts_us = 1412121600000000ull; /* 2014-10-01: the chain was valid */
@@ -682,17 +588,17 @@ static void test_consumer_end_to_end(void **state)
 	assert_int_equal(v, APP_DONE); /* done after the server's Certificate */
 	app_tls.free_state(st);
 	assert_int_equal(malformed, 0);
-	json_t *arr = alerts(f);
-	json_t *a = first(arr, "issuer.untrusted_chain"); /* GeoTrust is not in this store */
-	assert_int_equal(json_array_size(evd(a, "chain")), 3);
+	json_t *arr = detfix_alerts(f);
+	json_t *a = detfix_need(arr, "issuer.untrusted_chain"); /* GeoTrust is not in this store */
+	assert_int_equal(json_array_size(detfix_ev(a, "chain")), 3);
 	/* JA3S as Wireshark computes it for this handshake. */
-	assert_string_equal(json_string_value(evd(a, "ja3s")), "ccc514751b175866924439bdbb5bba34");
-	assert_string_equal(json_string_value(json_object_get(json_array_get(evd(a, "chain"), 0), "subject")),
+	assert_string_equal(json_string_value(detfix_ev(a, "ja3s")), "ccc514751b175866924439bdbb5bba34");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(detfix_ev(a, "chain"), 0), "subject")),
 			    "CN=*.google.com,O=Google Inc,L=Mountain View,ST=California,C=US");
-	assert_int_equal(count(arr, "issuer.weak_key"), 1); /* SHA-1 signed leaf */
-	assert_int_equal(count(arr, "issuer.expired"), 0);
+	assert_int_equal(detfix_count(arr, "issuer.weak_key"), 1); /* SHA-1 signed leaf */
+	assert_int_equal(detfix_count(arr, "issuer.expired"), 0);
 	json_decref(arr);
-	fx_free(f);
+	detfix_close(f);
 
 	/* Not TLS: the consumer lets go at the first bytes, without allocating. */
 	static const uint8_t http[] = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
