@@ -223,3 +223,16 @@ void detfix_dump(json_t *arr)
 		free(s);
 	}
 }
+
+void detfix_config_rejected(const char *yaml, const char *want)
+{
+	char err[512] = "";
+	struct cfg *c;
+	assert_int_equal(cfg_load_string(yaml, strlen(yaml), "t.yaml", &c, err, sizeof(err)), 0);
+	struct det_registry *r = det_registry_new(c, detfix_sigdir(), err, sizeof(err));
+	if (r)
+		fail_msg("accepted:\n%s", yaml);
+	if (!strstr(err, want) || !strstr(err, "t.yaml:"))
+		fail_msg("'%s' lacks '%s' or the position, for:\n%s", err, want, yaml);
+	cfg_free(c);
+}

@@ -30,6 +30,9 @@ struct detfix {
 
 /* The signatures directory: $top_srcdir/signatures, or the one configured at build time. */
 const char *detfix_sigdir(void);
+/* Fails the test unless the registry refuses this configuration (named t.yaml) with an
+ * error that gives the position ("t.yaml:LINE:") and contains want. */
+void detfix_config_rejected(const char *yaml, const char *want);
 
 /* Opens outputs, the alert pipe and the registry (config yaml or NULL, saved detector
  * state or NULL, cold-start learning window). Fails the test on any error. */

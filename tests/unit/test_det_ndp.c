@@ -361,17 +361,8 @@ static void test_config_errors(void **state)
 		{ "detectors:\n  ndp:\n    protected:\n      - {ip: 192.0.2.1}\n", "IPv6" },
 		{ "detectors:\n  ndp:\n    max_neighbors: 1\n", "max_neighbors" },
 	};
-	for (size_t i = 0; i < ONPATH_ARRAY_LEN(cases); i++) {
-		char err[512] = "";
-		struct cfg *c;
-		assert_int_equal(cfg_load_string(cases[i].yaml, strlen(cases[i].yaml), "t.yaml", &c, err, sizeof(err)), 0);
-		struct det_registry *r = det_registry_new(c, detfix_sigdir(), err, sizeof(err));
-		if (r)
-			fail_msg("case %zu accepted", i);
-		if (!strstr(err, cases[i].want) || !strstr(err, "t.yaml:"))
-			fail_msg("case %zu: '%s' lacks '%s'", i, err, cases[i].want);
-		cfg_free(c);
-	}
+	for (size_t i = 0; i < ONPATH_ARRAY_LEN(cases); i++)
+		detfix_config_rejected(cases[i].yaml, cases[i].want);
 }
 
 static void test_types(void **state)

@@ -25,37 +25,8 @@
 #include "cfg.h"
 #include "metrics.h"
 #include "output.h"
+#include "tmpdir.h"
 
-struct tmp {
-	char dir[64];
-};
-
-static int tmp_setup(void **state)
-{
-	struct tmp *t = calloc(1, sizeof(*t));
-
-	if (t == NULL)
-		return -1;
-	strcpy(t->dir, "/tmp/onpath-test-outnet-XXXXXX");
-	if (mkdtemp(t->dir) == NULL) {
-		free(t);
-		return -1;
-	}
-	*state = t;
-	return 0;
-}
-
-static int tmp_teardown(void **state)
-{
-	struct tmp *t = *state;
-	char cmd[160];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(t);
-	return 0;
-}
 
 static struct out_mgr *mgr(const char *spool_dir)
 {

@@ -19,38 +19,9 @@
 #include <cmocka.h>
 
 #include "output.h"
+#include "tmpdir.h"
 #include "spool.h"
 
-struct tmp {
-	char dir[64];
-};
-
-static int tmp_setup(void **state)
-{
-	struct tmp *t = calloc(1, sizeof(*t));
-
-	if (t == NULL)
-		return -1;
-	strcpy(t->dir, "/tmp/onpath-test-spool-XXXXXX");
-	if (mkdtemp(t->dir) == NULL) {
-		free(t);
-		return -1;
-	}
-	*state = t;
-	return 0;
-}
-
-static int tmp_teardown(void **state)
-{
-	struct tmp *t = *state;
-	char cmd[160];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(t);
-	return 0;
-}
 
 static struct spool *open_spool(const char *dir, uint64_t max)
 {
