@@ -44,7 +44,10 @@ struct dhcp_msg;  /* decode/dhcp.h: DHCPv4 (RFC 2131/2132) and DHCPv6 (RFC 8415)
 struct dns_msg;   /* decode/dns.h: DNS, mDNS, LLMNR, NBT-NS (RFC 1035, 6762, 4795, 1002) */
 struct tls_hello; /* decode/tls.h: ClientHello / ServerHello (RFC 8446, 5246) */
 struct cert_chain; /* decode/x509.h: the server's certificate chain */
-struct line_ev;   /* decode/lines.h: SMTP/IMAP/POP3/FTP/HTTP/SSH heads */
+struct starttls_msg; /* decode/lines.h: SMTP/IMAP/POP3/FTP/XMPP greetings, capabilities,
+		      * STARTTLS requests and replies, clear-text credentials */
+struct http_msg;  /* decode/http.h: an HTTP/1.x request or response head */
+struct ssh_msg;   /* decode/ssh.h: SSH banner, KEXINIT lists, server host key */
 
 struct ndp_ev {
 	struct ev_meta m;
@@ -68,6 +71,23 @@ struct tls_ev {
 	const struct tls_hello *client; /* NULL until seen */
 	const struct tls_hello *server; /* NULL until seen */
 	const struct cert_chain *chain; /* NULL for TLS 1.3 (encrypted) or not seen */
+};
+
+/* Line-protocol, HTTP and SSH events come from stream consumers too (m oriented as
+ * for TLS: src = the sender of the message). */
+struct starttls_ev {
+	struct ev_meta m;
+	const struct starttls_msg *msg;
+};
+
+struct http_ev {
+	struct ev_meta m;
+	const struct http_msg *msg;
+};
+
+struct ssh_ev {
+	struct ev_meta m;
+	const struct ssh_msg *msg;
 };
 
 /* What a detector gets at init. */
@@ -100,6 +120,9 @@ struct detector {
 	/* A handshake step: called when the ClientHello, the ServerHello or the chain
 	 * arrives (fields seen so far are set). */
 	void (*on_tls)(void *state, const struct tls_ev *ev, struct alert_pipe *out);
+	void (*on_starttls)(void *state, const struct starttls_ev *ev, struct alert_pipe *out);
+	void (*on_http)(void *state, const struct http_ev *ev, struct alert_pipe *out);
+	void (*on_ssh)(void *state, const struct ssh_ev *ev, struct alert_pipe *out);
 	/* Called about once a second of packet time. */
 	void (*on_tick)(void *state, uint64_t now_us, struct alert_pipe *out);
 	/* Baseline persistence (both NULL for a stateless detector). save returns a new
@@ -135,11 +158,18 @@ void det_dispatch_ndp(struct det_registry *r, const struct ndp_ev *ev, struct al
 void det_dispatch_dhcp(struct det_registry *r, const struct dhcp_ev *ev, struct alert_pipe *out);
 void det_dispatch_dns(struct det_registry *r, const struct dns_ev *ev, struct alert_pipe *out);
 void det_dispatch_tls(struct det_registry *r, const struct tls_ev *ev, struct alert_pipe *out);
+void det_dispatch_starttls(struct det_registry *r, const struct starttls_ev *ev,
+			   struct alert_pipe *out);
+void det_dispatch_http(struct det_registry *r, const struct http_ev *ev, struct alert_pipe *out);
+void det_dispatch_ssh(struct det_registry *r, const struct ssh_ev *ev, struct alert_pipe *out);
 /* True when some detector wants this event (so the parser can be skipped otherwise). */
 bool det_wants_ndp(const struct det_registry *r);
 bool det_wants_dhcp(const struct det_registry *r);
 bool det_wants_dns(const struct det_registry *r);
 bool det_wants_tls(const struct det_registry *r);
+bool det_wants_starttls(const struct det_registry *r);
+bool det_wants_http(const struct det_registry *r);
+bool det_wants_ssh(const struct det_registry *r);
 void det_dispatch_tick(struct det_registry *r, uint64_t now_us, struct alert_pipe *out);
 size_t det_registry_active(const struct det_registry *r);
 /* Looks up an alert type by action across all built-in detectors (NULL if none). */

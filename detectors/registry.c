@@ -42,7 +42,8 @@ struct det_registry {
 	size_t nall;
 	/* Per event, the detectors that asked for it, in registry order. */
 	struct det_slot arp[NDET], ndp[NDET], dhcp[NDET], dns[NDET], tls[NDET], tick[NDET];
-	size_t narp, nndp, ndhcp, ndns, ntls, ntick;
+	struct det_slot starttls[NDET], http[NDET], ssh[NDET];
+	size_t narp, nndp, ndhcp, ndns, ntls, ntick, nstarttls, nhttp, nssh;
 };
 
 struct det_registry *det_registry_new(const struct cfg *cfg, const char *sig_dir, char *err,
@@ -101,6 +102,12 @@ struct det_registry *det_registry_new_state(const struct cfg *cfg, const char *s
 			r->dns[r->ndns++] = s;
 		if (d->on_tls)
 			r->tls[r->ntls++] = s;
+		if (d->on_starttls)
+			r->starttls[r->nstarttls++] = s;
+		if (d->on_http)
+			r->http[r->nhttp++] = s;
+		if (d->on_ssh)
+			r->ssh[r->nssh++] = s;
 		if (d->on_tick)
 			r->tick[r->ntick++] = s;
 	}
@@ -150,6 +157,25 @@ void det_dispatch_tls(struct det_registry *r, const struct tls_ev *ev, struct al
 		r->tls[i].d->on_tls(r->tls[i].state, ev, out);
 }
 
+void det_dispatch_starttls(struct det_registry *r, const struct starttls_ev *ev,
+			   struct alert_pipe *out)
+{
+	for (size_t i = 0; i < r->nstarttls; i++)
+		r->starttls[i].d->on_starttls(r->starttls[i].state, ev, out);
+}
+
+void det_dispatch_http(struct det_registry *r, const struct http_ev *ev, struct alert_pipe *out)
+{
+	for (size_t i = 0; i < r->nhttp; i++)
+		r->http[i].d->on_http(r->http[i].state, ev, out);
+}
+
+void det_dispatch_ssh(struct det_registry *r, const struct ssh_ev *ev, struct alert_pipe *out)
+{
+	for (size_t i = 0; i < r->nssh; i++)
+		r->ssh[i].d->on_ssh(r->ssh[i].state, ev, out);
+}
+
 bool det_wants_ndp(const struct det_registry *r)
 {
 	return r->nndp > 0;
@@ -168,6 +194,21 @@ bool det_wants_dns(const struct det_registry *r)
 bool det_wants_tls(const struct det_registry *r)
 {
 	return r->ntls > 0;
+}
+
+bool det_wants_starttls(const struct det_registry *r)
+{
+	return r->nstarttls > 0;
+}
+
+bool det_wants_http(const struct det_registry *r)
+{
+	return r->nhttp > 0;
+}
+
+bool det_wants_ssh(const struct det_registry *r)
+{
+	return r->nssh > 0;
 }
 
 json_t *det_registry_save(struct det_registry *r)
