@@ -263,6 +263,15 @@ size_t out_mgr_count(const struct out_mgr *m)
 	return m->nout;
 }
 
+bool out_mgr_wants_baseline(const struct out_mgr *m)
+{
+	for (size_t i = 0; i < m->nout; i++)
+		if (m->outs[i].ops == &out_redis_ops || m->outs[i].ops == &out_redis_unix_ops ||
+		    m->outs[i].ops == &out_rediss_ops)
+			return true;
+	return false;
+}
+
 int out_mgr_add_ops(struct out_mgr *m, const struct output_ops *ops, const char *arg,
 		    char *err, size_t errlen)
 {

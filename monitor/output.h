@@ -25,6 +25,9 @@ enum out_kind {
 	OUT_RECORD,     /* a protocol record (tls, dns, arp logs) */
 	OUT_INCIDENT,   /* an incident update */
 	OUT_STATS,      /* a stats snapshot */
+	OUT_BASELINE,   /* the detectors' learned baselines (one JSON object keyed by
+			 * detector): only Redis keeps it (the latest replaces the last);
+			 * never spooled, never written to files or syslog */
 	OUT_KIND_MAX
 };
 
@@ -117,6 +120,7 @@ enum out_fsync {
 struct out_redis_opts {
 	char prefix[OUT_KEY_MAX];      /* "onpath:"; default key names start with it */
 	char stream[OUT_KEY_MAX];      /* XADD target; "" = prefix + "alerts" */
+	char incidents[OUT_KEY_MAX];   /* XADD target of incidents; "" = prefix + "incidents" */
 	uint64_t stream_maxlen;        /* MAXLEN ~ N */
 	char list[OUT_KEY_MAX];        /* RPUSH target for Logstash; "" = off */
 	uint64_t list_maxlen;          /* LTRIM to the newest N; 0 = no trim */
@@ -226,6 +230,8 @@ void out_mgr_set_settings(struct out_mgr *m, const struct out_settings *s);
 int out_mgr_add(struct out_mgr *m, const char *spec, char *err, size_t errlen);
 /* Adds an output from its ops and argument, for outputs that are not in the scheme
  * table (tests, embedders). Same contract as out_mgr_add; before out_mgr_start only. */
+/* True when some output keeps baselines (OUT_BASELINE): a Redis output. */
+bool out_mgr_wants_baseline(const struct out_mgr *m);
 int out_mgr_add_ops(struct out_mgr *m, const struct output_ops *ops, const char *arg,
 		    char *err, size_t errlen);
 size_t out_mgr_count(const struct out_mgr *m);

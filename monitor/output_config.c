@@ -30,7 +30,7 @@
 static const char *const map_keys[] = { "targets", "spool_dir", "spool_max", "spool_fsync",
 					"metrics", "redis", "syslog", NULL };
 static const char *const redis_keys[] = {
-	"prefix", "stream", "stream_maxlen", "list", "list_maxlen", "channel", "records",
+	"prefix", "stream", "incidents", "stream_maxlen", "list", "list_maxlen", "channel", "records",
 	"records_maxlen", "heartbeat", "connect_timeout", "command_timeout", "batch",
 	"backoff_max", "username", "password", NULL
 };
@@ -79,6 +79,7 @@ static int load_redis(struct out_redis_opts *o, const struct cfg *c, const struc
 		return -1;
 	if (get_text(c, sec, "prefix", o->prefix, sizeof(o->prefix), err, errlen) < 0 ||
 	    get_text(c, sec, "stream", o->stream, sizeof(o->stream), err, errlen) < 0 ||
+	    get_text(c, sec, "incidents", o->incidents, sizeof(o->incidents), err, errlen) < 0 ||
 	    get_text(c, sec, "list", o->list, sizeof(o->list), err, errlen) < 0 ||
 	    get_text(c, sec, "channel", o->channel, sizeof(o->channel), err, errlen) < 0 ||
 	    get_text(c, sec, "username", o->username, sizeof(o->username), err, errlen) < 0 ||

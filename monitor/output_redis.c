@@ -16,6 +16,10 @@
  * sensor <name> json <record>. Every heartbeat: HSET <prefix>sensor:<name> (state and
  * counters) with a TTL of three heartbeats, and ZADD <prefix>sensors <unix time> <name>,
  * so a dashboard lists the sensors alive and many sensors share one Redis.
+ * Incidents go to their own stream, <prefix>incidents (same fields; an incident that
+ * gains members is added again with the same id: the latest entry is its state). The
+ * detectors' baselines (OUT_BASELINE) are kept with SET <prefix>baseline:<name>: only
+ * the latest matters, so they are sent when Redis is up and never spooled.
  *
  * When Redis is down, hung, or refuses (authentication, OOM, wrong key type, read-only
  * replica) the lines go to the spool (spool.h) with the destinations they are still
@@ -78,6 +82,10 @@ struct rds {
 	struct out_redis_opts opt;
 	char sensor[OUT_NAME_MAX];
 	char stream[OUT_KEY_MAX + 16];
+	char inc_stream[OUT_KEY_MAX + 16];
+	char base_key[OUT_KEY_MAX + OUT_NAME_MAX + 16];
+	char *baseline;            /* the latest baseline not yet sent (owned), or NULL */
+	size_t baseline_len;
 	char hb_key[OUT_KEY_MAX + OUT_NAME_MAX + 16];
 	char sensors_key[OUT_KEY_MAX + 16];
 	char maxlen[2][24];        /* MAXLEN of alerts and of records, formatted once */
@@ -254,6 +262,8 @@ static int set_param(struct rds *r, const char *k, const char *v, char *err, siz
 
 	if (strcmp(k, "stream") == 0)
 		return copy_key(o->stream, sizeof(o->stream), v, k, err, errlen);
+	if (strcmp(k, "incidents") == 0)
+		return copy_key(o->incidents, sizeof(o->incidents), v, k, err, errlen);
 	if (strcmp(k, "list") == 0)
 		return copy_key(o->list, sizeof(o->list), v, k, err, errlen);
 	if (strcmp(k, "channel") == 0)
@@ -323,7 +333,7 @@ static int set_param(struct rds *r, const char *k, const char *v, char *err, siz
 			o->command_timeout_ms = ms;
 		return 0;
 	}
-	snprintf(err, errlen, "unknown parameter '%s' (known: stream, maxlen, list, list_maxlen, "
+	snprintf(err, errlen, "unknown parameter '%s' (known: stream, incidents, maxlen, list, list_maxlen, "
 		 "channel, records, records_maxlen, prefix, heartbeat, connect_timeout, "
 		 "command_timeout, backoff_max, batch, db, user, password, spool_name)", k);
 	return -1;
@@ -568,7 +578,9 @@ static int append_cmds(struct rds *r, struct pend *p, const char *line, uint32_t
 		uint64_t ml = is_alert(p->m.kind) ? r->opt.stream_maxlen : r->opt.records_maxlen;
 
 		ARGS("XADD");
-		if (is_alert(p->m.kind)) {
+		if (p->m.kind == OUT_INCIDENT) {
+			ARGS(r->inc_stream);
+		} else if (is_alert(p->m.kind)) {
 			ARGS(r->stream);
 		} else {
 			snprintf(key, sizeof(key), "%s%s", r->opt.prefix, p->m.dataset);
@@ -806,7 +818,9 @@ static int read_replies(struct rds *r, struct pend *p, size_t n, bool trim,
 				if (err[0] == '\0')
 					snprintf(err, errlen, "%s %s: %s",
 						 bit == D_STREAM ? "XADD" : bit == D_LIST ? "RPUSH" : "PUBLISH",
-						 bit == D_STREAM ? (is_alert(p[i].m.kind) ? r->stream : p[i].m.dataset)
+						 bit == D_STREAM ? (p[i].m.kind == OUT_INCIDENT ? r->inc_stream
+								  : is_alert(p[i].m.kind) ? r->stream
+								  : p[i].m.dataset)
 						 : bit == D_LIST ? r->opt.list : r->opt.channel, rep->str);
 			}
 			freeReplyObject(rep);
@@ -1087,6 +1101,29 @@ static void heartbeat(struct rds *r, const char *state)
 	}
 }
 
+/* ---------------------------------------------------------------- baseline */
+
+/* Sends the latest baseline (SET) when Redis is up; a refusal keeps it for the next
+ * try, a lost connection is handled like any other. */
+static void send_baseline(struct rds *r)
+{
+	const char *argv[3] = { "SET", r->base_key, r->baseline };
+	size_t argl[3] = { 3, strlen(r->base_key), r->baseline_len };
+	redisReply *rep;
+
+	if (r->baseline == NULL || r->c == NULL || r->state != OUT_ST_UP)
+		return;
+	if (redisAppendCommandArgv(r->c, 3, argv, argl) != REDIS_OK || get_reply(r, &rep) != 0) {
+		conn_failed(r, "baseline");
+		return;
+	}
+	if (rep->type != REDIS_REPLY_ERROR) {
+		free(r->baseline);
+		r->baseline = NULL;
+	}
+	freeReplyObject(rep);
+}
+
 /* ---------------------------------------------------------------- service */
 
 /* Reconnects when due, replays the spool, beats the heart. */
@@ -1111,6 +1148,7 @@ static void service(struct rds *r, double now, double budget)
 		r->next_hb = now + r->opt.heartbeat_s;
 		heartbeat(r, "running");
 	}
+	send_baseline(r);
 }
 
 /* ---------------------------------------------------------------- ops */
@@ -1121,6 +1159,18 @@ static int rds_write(struct output *o, enum out_kind kind, const char *line, siz
 	struct rds *r = o->priv;
 	struct pend *p;
 
+	if (kind == OUT_BASELINE) {
+		char *copy = malloc(len + 1);
+
+		if (copy == NULL)
+			return -1;
+		memcpy(copy, line, len);
+		copy[len] = '\0';
+		free(r->baseline);
+		r->baseline = copy;
+		r->baseline_len = len;
+		return 0;
+	}
 	if (!is_alert(kind) && !r->opt.records)
 		return 0;
 	if (r->npend == r->cappend) {
@@ -1220,6 +1270,7 @@ static void rds_close(struct output *o)
 		if (r->state != OUT_ST_UP)
 			break; /* still unavailable or refusing */
 	}
+	send_baseline(r);
 	if (r->c != NULL && r->state == OUT_ST_UP && r->opt.heartbeat_s > 0)
 		heartbeat(r, "stopped");
 	nal = spool_waiting(r, &nrec);
@@ -1232,6 +1283,7 @@ static void rds_close(struct output *o)
 	free(r->pend);
 	free(r->arena);
 	free(r->recs);
+	free(r->baseline);
 	/* the password does not outlive the output */
 	explicit_bzero(r->opt.password, sizeof(r->opt.password));
 	free(r);
@@ -1287,6 +1339,11 @@ static int open_common(struct output *o, const char *arg, bool unix_sock, const 
 		util_strlcpy(r->stream, r->opt.stream, sizeof(r->stream));
 	else
 		snprintf(r->stream, sizeof(r->stream), "%salerts", r->opt.prefix);
+	if (r->opt.incidents[0] != '\0')
+		util_strlcpy(r->inc_stream, r->opt.incidents, sizeof(r->inc_stream));
+	else
+		snprintf(r->inc_stream, sizeof(r->inc_stream), "%sincidents", r->opt.prefix);
+	snprintf(r->base_key, sizeof(r->base_key), "%sbaseline:%s", r->opt.prefix, r->sensor);
 	snprintf(r->hb_key, sizeof(r->hb_key), "%ssensor:%s", r->opt.prefix, r->sensor);
 	snprintf(r->sensors_key, sizeof(r->sensors_key), "%ssensors", r->opt.prefix);
 	snprintf(r->maxlen[0], sizeof(r->maxlen[0]), "%" PRIu64, r->opt.stream_maxlen);

@@ -15,6 +15,7 @@
 
 #include "../detectors/detector.h"
 #include "app.h"
+#include "output.h"
 #include "decode/dhcp.h"
 #include "decode/dns.h"
 #include "decode/ndp.h"
@@ -28,6 +29,7 @@
 #define SENSOR_EXPIRE_WORK 65536u /* flows examined per tick at most */
 #define SENSOR_DEFAULT_LEARNING_S 0u /* see onpath.yaml.example: sensor.learning_window */
 #define SENSOR_DEFAULT_STATE_INTERVAL_S 60u
+#define SENSOR_DEFAULT_BASELINE_INTERVAL_S 60u
 
 /* Per-flow state of the stream consumers (monitor/app.h), allocated when a flow is
  * first wanted and freed with the flow: bounded by the flow table. */
@@ -65,13 +67,16 @@ struct sensor {
 	struct sensor_stats st;
 	uint64_t next_tick_us;
 	uint64_t next_save_us;          /* packet time of the next periodic state save */
+	uint64_t next_baseline_us;      /* ... of the next baseline sent to Redis */
+	bool publish_baselines;         /* a Redis output keeps them */
 	char state_file[4096];          /* "" = no persistence */
 	struct dns_msg dns;             /* scratch for one DNS message (~20 KiB) */
 	struct tls_hello quic_hello;    /* scratch for a QUIC Initial's ClientHello */
 };
 
 static const char *const sensor_keys[] = { "name", "signatures_dir", "community_id_seed",
-					   "state_file", "learning_window", "state_interval", NULL };
+					   "state_file", "learning_window", "state_interval",
+					   "baseline_interval", NULL };
 static const char *const flow_keys[] = { "max", "tcp_idle", "tcp_closed", "udp_idle", "other_idle",
 					 NULL };
 static const char *const stream_keys[] = { "max_bytes", "max_total", "max_out_of_order", NULL };
@@ -90,6 +95,7 @@ int sensor_cfg_load(struct sensor_cfg *sc, const struct cfg *c, char *err, size_
 	sc->state_file = NULL;
 	sc->learning_s = SENSOR_DEFAULT_LEARNING_S;
 	sc->state_interval_s = SENSOR_DEFAULT_STATE_INTERVAL_S;
+	sc->baseline_interval_s = SENSOR_DEFAULT_BASELINE_INTERVAL_S;
 	if (!c || !c->root)
 		return 0;
 
@@ -120,6 +126,7 @@ int sensor_cfg_load(struct sensor_cfg *sc, const struct cfg *c, char *err, size_
 	} while (0)
 	GET(cfg_duration, sen, "learning_window", 0, 30 * 86400, sc->learning_s);
 	GET(cfg_duration, sen, "state_interval", 1, 86400, sc->state_interval_s);
+	GET(cfg_duration, sen, "baseline_interval", 0, 86400, sc->baseline_interval_s);
 	GET(cfg_uint, fl, "max", 1024, 16777216, sc->flow.max_flows);
 	GET(cfg_duration, fl, "tcp_idle", 1, 86400, sc->flow.tcp_idle_s);
 	GET(cfg_duration, fl, "tcp_closed", 1, 86400, sc->flow.tcp_closed_s);
@@ -187,6 +194,7 @@ struct sensor *sensor_new(const struct sensor_cfg *sc, const struct cfg *c, stru
 		sensor_free(s);
 		return NULL;
 	}
+	s->publish_baselines = out && s->cfg.baseline_interval_s > 0 && out_mgr_wants_baseline(out);
 	udp_ports_init();
 	return s;
 }
@@ -240,6 +248,17 @@ int sensor_save_state(struct sensor *s, char *err, size_t errlen)
 	return rc;
 }
 
+/* The detectors' baselines to the outputs that keep them (Redis: a dashboard's
+ * inventories, other sensors). */
+static void publish_baselines(struct sensor *s)
+{
+	json_t *root = det_registry_save(s->dets);
+	char *line = root ? json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(root);
+	if (line)
+		alert_pipe_submit(s->alerts, OUT_BASELINE, line, strlen(line), NULL);
+}
+
 static void tick(struct sensor *s, uint64_t now)
 {
 	flow_expire(s->flows, now, SENSOR_EXPIRE_WORK);
@@ -251,6 +270,11 @@ static void tick(struct sensor *s, uint64_t now)
 		if (s->next_save_us && sensor_save_state(s, err, sizeof(err)) < 0)
 			fprintf(stderr, "onpath: state: %s\n", err);
 		s->next_save_us = now + (uint64_t)s->cfg.state_interval_s * 1000000u;
+	}
+	if (s->publish_baselines && now >= s->next_baseline_us) {
+		if (s->next_baseline_us)
+			publish_baselines(s);
+		s->next_baseline_us = now + s->cfg.baseline_interval_s * 1000000u;
 	}
 }
 
@@ -522,6 +546,8 @@ void sensor_finish(struct sensor *s)
 	char err[512];
 	det_dispatch_tick(s->dets, s->st.last_us, s->alerts);
 	alert_pipe_flush(s->alerts);
+	if (s->publish_baselines)
+		publish_baselines(s);
 	if (sensor_save_state(s, err, sizeof(err)) < 0)
 		fprintf(stderr, "onpath: state: %s\n", err);
 }

@@ -20,6 +20,7 @@ struct sensor_cfg {
 	const char *state_file;      /* NULL: baselines are not persisted */
 	uint64_t learning_s;         /* cold-start learning window */
 	uint64_t state_interval_s;   /* periodic save, packet time */
+	uint64_t baseline_interval_s; /* baselines to Redis (packet time); 0 = never */
 	uint16_t community_id_seed;
 };
 
