@@ -769,23 +769,26 @@ static inline struct flow *flow_found(struct flow_table *t, struct flow *f, cons
 
 /* key_words() for TCP or UDP over IPv6 (the caller has checked flags and families),
  * without the protocol switch. */
-static inline void key_words_v6(const struct pkt *p, uint64_t w[KEY_WORDS], bool *src_is_a)
+static inline bool key_v6(uint64_t s0, uint64_t s1, uint64_t d0, uint64_t d1, uint16_t sp,
+			  uint16_t dp, uint16_t vlan, uint8_t proto, uint64_t w[KEY_WORDS])
 {
-	uint64_t s0 = ld64(p->src.a), s1 = ld64(&p->src.a[8]);
-	uint64_t d0 = ld64(p->dst.a), d1 = ld64(&p->dst.a[8]);
-	uint16_t sp = p->sport, dp = p->dport, vlan = p->nvlan ? p->vlan[0] : 0;
 	uint64_t so0 = BE64(s0), so1 = BE64(s1), do0 = BE64(d0), do1 = BE64(d1);
 	/* Address bytes compared as big-endian numbers = memcmp order, then ports. */
 	bool src_first = so0 < do0 ||
 			 (so0 == do0 && (so1 < do1 || (so1 == do1 && sp <= dp)));
 
-	*src_is_a = src_first;
 	w[0] = src_first ? s0 : d0;
 	w[1] = src_first ? s1 : d1;
 	w[2] = src_first ? d0 : s0;
 	w[3] = src_first ? d1 : s1;
-	w[4] = src_first ? key_tail(sp, dp, vlan, 6, p->ip_proto)
-			 : key_tail(dp, sp, vlan, 6, p->ip_proto);
+	w[4] = src_first ? key_tail(sp, dp, vlan, 6, proto) : key_tail(dp, sp, vlan, 6, proto);
+	return src_first;
+}
+
+static inline void key_words_v6(const struct pkt *p, uint64_t w[KEY_WORDS], bool *src_is_a)
+{
+	*src_is_a = key_v6(ld64(p->src.a), ld64(&p->src.a[8]), ld64(p->dst.a), ld64(&p->dst.a[8]),
+			   p->sport, p->dport, p->nvlan ? p->vlan[0] : 0, p->ip_proto, w);
 }
 
 /* TCP or UDP over IPv6 (the caller has checked flags and families). */
@@ -828,13 +831,80 @@ flow_get_other(struct flow_table *t, const struct pkt *p, int *dir, int *created
 	return flow_new(t, p, h, src_is_a, dir, created);
 }
 
+/* The key of an IPv4 TCP/UDP packet from s:sp to da:dp (address bytes as loaded by
+ * ld32): words 0 and 2 and word 4; returns src_is_a. */
+static inline bool key_v4(uint32_t s, uint32_t da, uint16_t sp, uint16_t dp, uint16_t vlan,
+			  uint8_t proto, uint32_t *ka, uint32_t *kb, uint64_t *w4)
+{
+	/* Address bytes as a big-endian number = memcmp order, then the port. */
+	bool src_is_a = BE32(s) < BE32(da) || (s == da && sp <= dp);
+	uint32_t ports = (uint32_t)sp | (uint32_t)dp << 16;
+
+	*ka = src_is_a ? s : da;
+	*kb = src_is_a ? da : s;
+	if (!src_is_a)
+		ports = ports >> 16 | ports << 16;
+	*w4 = key_tail(0, 0, vlan, 4, proto) | ports;
+	return src_is_a;
+}
+
+/* flow_found() and flow_account() for a bulk packet without SYN, FIN or RST: no
+ * reopening, no TCP state. NULL when the flow is not bulk (nothing changed). */
+static inline struct flow *bulk_found(struct flow_table *t, struct flow *f, bool src_is_a,
+				      uint64_t ts_us, uint32_t wirelen)
+{
+	uint64_t last = f->last_us, now = ts_us > last ? ts_us : last;
+	size_t d = (size_t)(src_is_a ^ f->init_is_a);
+
+	if (!(f->flags & FLOW_F_BULK))
+		return NULL;
+	f->last_us = now;
+	f->pkts[d]++;
+	f->bytes[d] += wirelen;
+	if ((now ^ last) >> FLOW_LRU_GRAIN_SHIFT)
+		lru_touch(t, f);
+	return f;
+}
+
+struct flow *flow_bulk_tcp(struct flow_table *t, const struct dec_bulk *k, uint64_t ts_us,
+			   uint32_t wirelen)
+{
+	uint64_t w[KEY_WORDS], w4, h;
+	uint32_t ka, kb;
+	struct flow *f;
+	bool src_is_a;
+
+	if (KEY_BIG_ENDIAN)
+		return NULL;
+	if (k->family == 4) {
+		src_is_a = key_v4(ld32(k->src), ld32(k->dst), k->sport, k->dport, 0, IPPROTO_TCP,
+				  &ka, &kb, &w4);
+		h = flow_hash_v4(t, ka, kb, w4);
+		for (uint32_t i = t->buckets[bucket_of(t, h)]; i; i = f->hnext) {
+			f = AT(t, i);
+			if (key_eq_v4(f, ka, kb, w4))
+				return bulk_found(t, f, src_is_a, ts_us, wirelen);
+		}
+		return NULL;
+	}
+	src_is_a = key_v6(ld64(k->src), ld64(&k->src[8]), ld64(k->dst), ld64(&k->dst[8]), k->sport,
+			  k->dport, 0, IPPROTO_TCP, w);
+	h = flow_hash(t, w);
+	for (uint32_t i = t->buckets[bucket_of(t, h)]; i; i = f->hnext) {
+		f = AT(t, i);
+		if (key_eq(f, w))
+			return bulk_found(t, f, src_is_a, ts_us, wirelen);
+	}
+	return NULL;
+}
+
 /* The common case, TCP or UDP over IPv4 with its transport header, is handled here
  * with the key in registers: the key words are those key_words() builds (words 1 and
  * 3 zero), without its protocol switch. Every call out of this function is its last
  * act, a jump: none needs a frame or the key kept across it. */
 struct flow *flow_get(struct flow_table *t, const struct pkt *p, int *dir, int *created)
 {
-	uint32_t fl = p->flags, sel, s, da, ka, kb, ports;
+	uint32_t fl = p->flags, sel, s, da, ka, kb;
 	uint8_t proto = p->ip_proto;
 	uint64_t w4, h;
 	struct flow *f;
@@ -859,14 +929,7 @@ struct flow *flow_get(struct flow_table *t, const struct pkt *p, int *dir, int *
 	sp = p->sport;
 	dp = p->dport;
 	vlan = p->nvlan ? p->vlan[0] : 0;
-	/* Address bytes as a big-endian number = memcmp order, then the port. */
-	src_is_a = BE32(s) < BE32(da) || (s == da && sp <= dp);
-	ka = src_is_a ? s : da;
-	kb = src_is_a ? da : s;
-	ports = (uint32_t)sp | (uint32_t)dp << 16;
-	if (!src_is_a)
-		ports = ports >> 16 | ports << 16;
-	w4 = key_tail(0, 0, vlan, 4, proto) | ports;
+	src_is_a = key_v4(s, da, sp, dp, vlan, proto, &ka, &kb, &w4);
 	h = flow_hash_v4(t, ka, kb, w4);
 	for (uint32_t i = t->buckets[bucket_of(t, h)]; i; i = f->hnext) {
 		f = AT(t, i);

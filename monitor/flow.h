@@ -108,6 +108,13 @@ void flow_table_free(struct flow_table *t);
  * it. */
 struct flow *flow_get(struct flow_table *t, const struct pkt *p, int *dir, int *created);
 
+/* The fast path of a packet dec_tcp_bulk() accepted: when its flow exists and has
+ * FLOW_F_BULK, accounts the packet as flow_get() would (counters, last_us, LRU place)
+ * and returns the flow; otherwise changes nothing and returns NULL (the caller then
+ * decodes the packet and calls flow_get()). */
+struct flow *flow_bulk_tcp(struct flow_table *t, const struct dec_bulk *k, uint64_t ts_us,
+			   uint32_t wirelen);
+
 /* Drops flows idle past their timeout at packet time now_us. Bounded work per call:
  * at most max_work flows examined (0 = no bound). A flow never goes before its
  * timeout, and at most FLOW_LRU_GRAIN_US after it (flow_get() refreshes a flow's place

@@ -99,6 +99,60 @@ other_link(struct pkt *p, int linktype, const uint8_t *b, size_t len, uint32_t *
 	}
 }
 
+/* The TCP part of dec_tcp_bulk(): th is the fixed header (20 bytes verified), seg the
+ * segment length the IP header gives. */
+static inline bool bulk_tcp(const uint8_t *th, size_t seg, struct dec_bulk *k)
+{
+	size_t thlen = (size_t)(th[12] >> 4) * 4;
+
+	if (thlen < 20 || thlen > seg || (th[13] & (TCP_SYN | TCP_FIN | TCP_RST)))
+		return false;
+	k->sport = dec_be16(th, 0);
+	k->dport = dec_be16(th, 2);
+	return true;
+}
+
+bool dec_tcp_bulk(const uint8_t *data, size_t caplen, struct dec_bulk *k)
+{
+	enum { ETH = 14, IP4 = 20, IP6 = 40, TCP = 20 };
+	struct rd r = rd_init(data, caplen);
+	const uint8_t *h = rd_ptr(&r, ETH + IP4 + TCP);
+	size_t len;
+
+	/* The checks of dec_eth, dec_ipv4/dec_ipv6 and dec_tcp for this shape, in that
+	 * order; anything else (tags, options, extension headers, fragments, a cut
+	 * capture, SYN/FIN/RST, errors) is dec_packet()'s. */
+	if (!h)
+		return false;
+	if (dec_be16(h, 12) == DEC_ETHERTYPE_IPV4) {
+		if (h[ETH] != 0x45)
+			return false; /* not version 4, or options */
+		len = dec_be16(h, ETH + 2);
+		if (len < IP4 + TCP || len > caplen - ETH)
+			return false;
+		/* MF or a fragment offset (RFC 791 3.1); not TCP */
+		if ((dec_be16(h, ETH + 6) & 0x3fff) != 0 || h[ETH + 9] != DEC_IPPROTO_TCP)
+			return false;
+		k->family = 4;
+		memcpy(k->src, &h[ETH + 12], 4);
+		memcpy(k->dst, &h[ETH + 16], 4);
+		return bulk_tcp(&h[ETH + IP4], len - IP4, k);
+	}
+	if (dec_be16(h, 12) != DEC_ETHERTYPE_IPV6)
+		return false;
+	r = rd_init(data, caplen);
+	h = rd_ptr(&r, ETH + IP6 + TCP);
+	if (!h || h[ETH] >> 4 != 6 || h[ETH + 6] != DEC_IPPROTO_TCP)
+		return false;
+	len = dec_be16(h, ETH + 4); /* the payload length */
+	if (len < TCP || len > caplen - ETH - IP6)
+		return false;
+	k->family = 6;
+	memcpy(k->src, &h[ETH + 8], 16);
+	memcpy(k->dst, &h[ETH + 24], 16);
+	return bulk_tcp(&h[ETH + IP6], len, k);
+}
+
 enum dec_result dec_packet(struct pkt *p, int linktype, const uint8_t *data, size_t caplen,
 			   uint32_t *notes)
 {

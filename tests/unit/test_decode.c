@@ -1325,9 +1325,96 @@ static void test_every_truncation(void **state)
 	}
 }
 
+/* ---------------------------------------------------------------- the bulk shape */
+
+/* IPv6 straight to TCP (no extension header), ACK with 3 bytes of data. */
+static const uint8_t eth_ipv6_tcp[] = {
+	ETH_IPV6,
+	/* IPv6: version 6, plen 23, next TCP, hop limit 64, A -> B */
+	0x60, 0x00, 0x00, 0x00, 0x00, 0x17, 0x06, 0x40, V6_A, V6_B,
+	/* TCP: 443 -> 50000, seq 1, ack 2, doff 5, ACK, win 512 */
+	0x01, 0xbb, 0xc3, 0x50, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x02,
+	0x50, 0x10, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00,
+	'a', 'b', 'c',
+};
+
+/* dec_tcp_bulk() may only accept what dec_packet() decodes as a complete TCP packet
+ * with no notes, no tags, no SYN/FIN/RST, and the same addresses and ports: checked on
+ * every good frame, every prefix of it, and every single-byte change of its headers to
+ * a set of values that hit each check (versions, IHL, lengths, flags, next headers). */
+static void bulk_agrees(const uint8_t *b, size_t n)
+{
+	struct dec_bulk k;
+	struct pkt p;
+	uint32_t notes;
+
+	if (!dec_tcp_bulk(b, n, &k))
+		return;
+	assert_int_equal(dec(&p, DEC_LINK_EN10MB, b, n, &notes), DEC_OK);
+	assert_int_equal(notes, 0);
+	assert_int_equal(p.nvlan, 0);
+	assert_true(p.flags & PKT_F_TCP);
+	assert_false(p.flags & (PKT_F_FRAG | PKT_F_LATER_FRAG));
+	assert_int_equal(p.tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST), 0);
+	assert_int_equal(p.src.family, k.family);
+	assert_memory_equal(p.src.a, k.src, k.family == 4 ? 4 : 16);
+	assert_memory_equal(p.dst.a, k.dst, k.family == 4 ? 4 : 16);
+	assert_int_equal(p.sport, k.sport);
+	assert_int_equal(p.dport, k.dport);
+}
+
+static void test_bulk_shape(void **state)
+{
+	static const uint8_t vals[] = { 0x00, 0x01, 0x02, 0x04, 0x05, 0x06, 0x10, 0x11, 0x18,
+					0x20, 0x3f, 0x40, 0x45, 0x46, 0x50, 0x60, 0x86, 0xdd,
+					0xf0, 0xff };
+	struct dec_bulk k;
+	(void)state;
+
+	/* The two shapes it exists for. */
+	assert_true(dec_tcp_bulk(eth_ipv4_tcp, sizeof(eth_ipv4_tcp), &k));
+	assert_int_equal(k.family, 4);
+	assert_int_equal(k.sport, 49152);
+	assert_int_equal(k.dport, 443);
+	assert_memory_equal(k.src, v4_a, 4);
+	assert_true(dec_tcp_bulk(eth_ipv6_tcp, sizeof(eth_ipv6_tcp), &k));
+	assert_int_equal(k.family, 6);
+	assert_memory_equal(k.dst, v6_b, 16);
+	/* What it leaves to dec_packet(): extension headers, options, a SYN, a cut. */
+	assert_false(dec_tcp_bulk(eth_ipv6_ext_tcp, sizeof(eth_ipv6_ext_tcp), &k));
+	assert_false(dec_tcp_bulk(eth_ipv4_opts_icmp, sizeof(eth_ipv4_opts_icmp), &k));
+	COPY(syn, eth_ipv4_tcp);
+	syn[TCP_OFF + 13] = 0x02;
+	assert_false(dec_tcp_bulk(syn, sizeof(syn), &k));
+	assert_false(dec_tcp_bulk(eth_ipv4_tcp, sizeof(eth_ipv4_tcp) - 1, &k)); /* IP length > capture */
+
+	const struct frame extra[] = { FRAME(DEC_LINK_EN10MB, eth_ipv6_tcp) };
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]) + 1; i++) {
+		const struct frame *fr = i < sizeof(good) / sizeof(good[0]) ? &good[i] : &extra[0];
+		if (fr->linktype != DEC_LINK_EN10MB)
+			continue;
+		uint8_t *b = malloc(fr->len);
+		assert_non_null(b);
+		for (size_t n = 0; n <= fr->len; n++) {
+			memcpy(b, fr->bytes, n);
+			bulk_agrees(b, n);
+		}
+		size_t hdr = fr->len < 80 ? fr->len : 80;
+		for (size_t at = 0; at < hdr; at++) {
+			for (size_t v = 0; v < sizeof(vals); v++) {
+				memcpy(b, fr->bytes, fr->len);
+				b[at] = vals[v];
+				bulk_agrees(b, fr->len);
+			}
+		}
+		free(b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bulk_shape),
 		cmocka_unit_test(test_eth_ipv4_tcp),
 		cmocka_unit_test(test_eth_padding_not_payload),
 		cmocka_unit_test(test_eth_short),

@@ -378,6 +378,71 @@ static void test_fast_and_general_keys_agree(void **state)
 	flow_table_free(t);
 }
 
+/* flow_bulk_tcp() finds the flow flow_get() made, in both directions, for IPv4 and
+ * IPv6; accounts exactly as flow_get() does; and touches nothing when the flow is
+ * unknown, not bulk, or of another protocol or VLAN. */
+static void test_bulk_path(void **state)
+{
+	const char *const addrs[][2] = {
+		{ "198.51.100.7", "192.0.2.1" }, { "2001:db8:ffff::9", "2001:db8::9" },
+		{ "192.0.2.5", "192.0.2.5" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ONPATH_ARRAY_LEN(addrs); i++) {
+		struct flow_table *t = table(64, NULL), *u = table(64, NULL);
+		struct pkt p = tcp(addrs[i][0], 40000, addrs[i][1], 443, TCP_ACK, 1000);
+		struct dec_bulk k = { .family = p.src.family, .sport = 40000, .dport = 443 };
+		struct dec_bulk r = { .family = p.src.family, .sport = 443, .dport = 40000 };
+		struct flow *f, *g;
+		int dir;
+
+		memcpy(k.src, p.src.a, 16);
+		memcpy(k.dst, p.dst.a, 16);
+		memcpy(r.src, p.dst.a, 16);
+		memcpy(r.dst, p.src.a, 16);
+		assert_null(flow_bulk_tcp(t, &k, 1000, 60)); /* unknown */
+		assert_int_equal(stats(t).created, 0);
+		f = get(t, &p, NULL, NULL);
+		g = get(u, &p, NULL, NULL);
+		assert_null(flow_bulk_tcp(t, &k, 1001, 60)); /* not bulk yet */
+		assert_int_equal(f->pkts[0] + f->pkts[1], 1);
+		f->flags |= FLOW_F_BULK;
+		g->flags |= FLOW_F_BULK;
+		/* The same packets down both paths, times crossing LRU grains. */
+		for (unsigned n = 0; n < 40; n++) {
+			uint64_t ts = 2000 + (uint64_t)n * (FLOW_LRU_GRAIN_US / 3);
+			struct pkt q = p;
+			if (n & 1) {
+				q.src = p.dst, q.dst = p.src, q.sport = p.dport, q.dport = p.sport;
+			}
+			q.ts_us = ts;
+			q.wirelen = 100 + n;
+			assert_ptr_equal(flow_bulk_tcp(t, n & 1 ? &r : &k, ts, 100 + n), f);
+			assert_ptr_equal(get(u, &q, &dir, NULL), g);
+		}
+		assert_int_equal(f->pkts[0], g->pkts[0]);
+		assert_int_equal(f->pkts[1], g->pkts[1]);
+		assert_int_equal(f->bytes[0], g->bytes[0]);
+		assert_int_equal(f->bytes[1], g->bytes[1]);
+		assert_int_equal(f->last_us, g->last_us);
+		/* Another port is another flow: nothing found, nothing made. */
+		k.dport = 444;
+		assert_null(flow_bulk_tcp(t, &k, 9000, 60));
+		assert_int_equal(stats(t).created, 1);
+		/* A tagged flow is not the untagged one the fast path looks for. */
+		struct pkt v = tcp(addrs[i][0], 1, addrs[i][1], 2, TCP_ACK, 9000);
+		v.nvlan = 1;
+		v.vlan[0] = 7;
+		get(t, &v, NULL, NULL)->flags |= FLOW_F_BULK;
+		k.sport = 1;
+		k.dport = 2;
+		assert_null(flow_bulk_tcp(t, &k, 9001, 60));
+		flow_table_free(t);
+		flow_table_free(u);
+	}
+}
+
 /* Each table has its own random hash key: an attacker who learns bucket collisions
  * against one run cannot reuse them. */
 static void test_hash_seeded_per_table(void **state)
@@ -1354,6 +1419,7 @@ int main(void)
 		cmocka_unit_test(test_v4_v6),
 		cmocka_unit_test(test_fast_and_general_keys_agree),
 		cmocka_unit_test(test_hash_seeded_per_table),
+		cmocka_unit_test(test_bulk_path),
 		cmocka_unit_test(test_initiator_syn),
 		cmocka_unit_test(test_initiator_synack_first),
 		cmocka_unit_test(test_initiator_midstream),
