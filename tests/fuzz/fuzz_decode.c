@@ -85,6 +85,17 @@ static void run(int linktype, const uint8_t *data, size_t len)
 	check(&p, res, notes, data, len);
 	if (res == DEC_ERR_LINKTYPE && dec_linktype_supported(linktype))
 		abort();
+	/* The sensor's fast path may only take what dec_packet() decodes as a complete
+	 * TCP packet without notes, tags or SYN/FIN/RST, with the same endpoints. */
+	struct dec_bulk k;
+	if (linktype == DEC_LINK_EN10MB && dec_tcp_bulk(data, len, &k)) {
+		size_t alen = k.family == 4 ? 4 : 16;
+		if (res != DEC_OK || notes || p.nvlan || !(p.flags & PKT_F_TCP) ||
+		    (p.flags & PKT_F_FRAG) || (p.tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)) ||
+		    p.src.family != k.family || memcmp(p.src.a, k.src, alen) != 0 ||
+		    memcmp(p.dst.a, k.dst, alen) != 0 || p.sport != k.sport || p.dport != k.dport)
+			abort();
+	}
 }
 
 int onpath_fuzz_pcap_record(int linktype, const uint8_t *data, size_t len)
