@@ -34,42 +34,11 @@
 #define START_SEC 1704067200 /* 2024-01-01T00:00:00Z */
 #define STEP_US 2            /* one name every 2 us */
 #define SEED 0x646e73666c6f6f64ULL /* "dnsflood" */
+
+#include "gen.h"
 #define LABEL_LEN 16
 #define ZONE "victim.example.net"
 #define MAX_FRAME 256
-
-static uint64_t rng_state = SEED;
-
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545F4914F6CDD1DULL;
-}
-
-static void put16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
-{
-	size_t i;
-	for (i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (i < n)
-		sum += (uint32_t)p[i] << 8;
-	return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
 
 struct ends {
 	const uint8_t *smac, *dmac, *sip, *dip;

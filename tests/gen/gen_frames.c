@@ -35,6 +35,9 @@
 
 #define START_SEC 1704067200ULL /* 2024-01-01T00:00:00Z */
 #define SEED 0x6f6e70617468ULL   /* "onpath" */
+
+#include "gen.h"
+
 #define FRAME_MAX 1600
 #define MIXED_DEFAULT 1200000UL
 #define MIXED_SPAN_US 60000000ULL /* timestamps spread over 60 s */
@@ -57,18 +60,6 @@
 #define TH_ACK 0x10
 
 /* ------------------------------------------------------------------ output */
-
-static uint64_t rng_state = SEED;
-
-/* xorshift64*: fast and deterministic; quality is not a concern here. */
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545F4914F6CDD1DULL;
-}
-
 
 struct out {
 	pcap_t *dead;
@@ -139,45 +130,6 @@ static void rnd_fill(uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		p[i] = (uint8_t)(rnd() >> 56);
-}
-
-static void put16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put24(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 16);
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-/* RFC 1071 one's-complement sum of n bytes starting at an even offset. */
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
-{
-	size_t i;
-	for (i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (i < n)
-		sum += (uint32_t)p[i] << 8;
-	return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
 }
 
 static void mac_set(uint8_t m[6], uint8_t a, uint8_t b)
