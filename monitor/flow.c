@@ -584,17 +584,16 @@ void flow_table_get_stats(const struct flow_table *t, struct flow_stats *s)
 static bool sender_initiates(const struct pkt *p, uint32_t *flags)
 {
 	/* Servers listen on well-known ports; clients use ephemeral ones. Only for a
-	 * first packet that tells nothing better. */
-	bool from_server = p->sport < 1024 && p->dport >= 1024;
-
+	 * first packet that tells nothing better. (Ports exist only for TCP and UDP:
+	 * decode.h leaves them unset for ICMP.) */
 	switch (p->ip_proto) {
 	case IPPROTO_TCP:
 		if (p->tcp_flags & TCP_SYN)
 			return !(p->tcp_flags & TCP_ACK); /* SYN+ACK: the receiver sent the SYN */
 		*flags |= FLOW_F_MIDSTREAM;
-		return !from_server;
+		return !(p->sport < 1024 && p->dport >= 1024);
 	case IPPROTO_UDP:
-		return !from_server;
+		return !(p->sport < 1024 && p->dport >= 1024);
 	default:
 		return !icmp_is_reply(p->ip_proto, p->icmp_type);
 	}
