@@ -168,6 +168,8 @@ enum dec_result dec_packet(struct pkt *p, int linktype, const uint8_t *data, siz
 	p->flags = 0;
 	p->nvlan = 0;
 	p->ethertype = 0;
+	p->l3 = NULL;
+	p->l3_len = 0;
 	p->l4 = NULL;
 	p->l4_len = 0;
 	p->payload = NULL;

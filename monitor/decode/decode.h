@@ -115,6 +115,9 @@ struct pkt {
 	uint16_t tcp_win;
 	uint8_t icmp_type, icmp_code;
 
+	const uint8_t *l3;     /* the IP header, l3_len bytes (to the IP length, clipped to
+				* the capture), for nDPI; NULL without PKT_F_IP */
+	size_t l3_len;
 	const uint8_t *l4;     /* transport header start (TCP/UDP/ICMP), for checksums or ICMP bodies */
 	size_t l4_len;
 	const uint8_t *payload; /* transport payload (TCP/UDP data, ICMP body after 4 bytes) */

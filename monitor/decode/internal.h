@@ -24,14 +24,16 @@
  *
  * Which struct pkt fields dec_packet() writes (it does not clear the struct: at
  * ~60 ns per packet a memset of the whole struct would be a large part of the budget):
- *   always:           caplen, flags, nvlan, ethertype, l4, l4_len, payload, payload_len
+ *   always:           caplen, flags, nvlan, ethertype, l3, l3_len, l4, l4_len, payload,
+ *                     payload_len
  *                     (l4/payload NULL and 0 unless set below; ethertype 0 when the link
  *                     carries none, e.g. 802.3/LLC without SNAP; raw IP and BSD loopback
  *                     set the implied 0x0800/0x86dd)
  *   vlan[0..nvlan):   the tags seen, outer first (at most DEC_MAX_VLAN)
  *   PKT_F_ETH:        src_mac, dst_mac (Ethernet only: Linux cooked headers carry no
  *                     destination, so they do not set it)
- *   PKT_F_IP:         src, dst, ip_ttl, ip_proto, ip_id (0 for IPv6)
+ *   PKT_F_IP:         src, dst, ip_ttl, ip_proto, ip_id (0 for IPv6), l3/l3_len (the IP
+ *                     header to the end of the datagram, clipped to the capture)
  *   PKT_F_IP and not PKT_F_LATER_FRAG:
  *                     l4/l4_len = the IP payload after all extension headers, clipped to
  *                     the IP length and the capture, whatever the protocol

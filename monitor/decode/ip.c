@@ -98,6 +98,8 @@ enum dec_result dec_ipv4(struct pkt *p, const uint8_t *b, size_t len, uint32_t *
 	dec_addr4(&p->src, h, 12);
 	dec_addr4(&p->dst, h, 16);
 	p->flags |= PKT_F_IP;
+	p->l3 = h;
+	p->l3_len = total;
 
 	if (frag & (IPV4_MF | IPV4_OFFSET)) {
 		p->flags |= PKT_F_FRAG;
@@ -134,6 +136,8 @@ enum dec_result dec_ipv6(struct pkt *p, const uint8_t *b, size_t len, uint32_t *
 		DEC_NOTE(notes, DEC_NOTE_IP_TRUNCATED);
 		plen = avail - IPV6_HLEN;
 	}
+	p->l3 = h;
+	p->l3_len = IPV6_HLEN + plen;
 	struct rd pl = rd_sub(&r, plen);
 
 	/* The chain is attacker-sized (RFC 7112 exists because of it): the walk is capped,
