@@ -90,6 +90,14 @@ void stats_print(FILE *f, bool json, const struct stats_run *r, const struct ale
 		jw_uint(&w, "errors", r->out_errors);
 		jw_uint(&w, "peak_queue", r->out_peak_depth);
 		jw_obj_close(&w);
+		if (r->live) {
+			jw_obj_open(&w, "alert_latency_us");
+			jw_uint(&w, "alerts", r->lat_n);
+			jw_uint(&w, "p50", r->lat_p50_us);
+			jw_uint(&w, "p99", r->lat_p99_us);
+			jw_uint(&w, "max", r->lat_max_us);
+			jw_obj_close(&w);
+		}
 		jw_uint(&w, "alerts_total", ap ? alert_pipe_total(ap) : 0);
 		jw_obj_open(&w, "alerts");
 		for (size_t i = 0; i < ntypes; i++)
@@ -148,6 +156,10 @@ void stats_print(FILE *f, bool json, const struct stats_run *r, const struct ale
 	fprintf(f, "  output: %llu written, %llu dropped, %llu errors\n",
 		(unsigned long long)r->out_written, (unsigned long long)r->out_dropped,
 		(unsigned long long)r->out_errors);
+	if (r->live && r->lat_n)
+		fprintf(f, "  alert latency (packet to output): p50 %.1f ms, p99 %.1f ms, max %.1f ms over %llu alerts\n",
+			(double)r->lat_p50_us / 1000.0, (double)r->lat_p99_us / 1000.0,
+			(double)r->lat_max_us / 1000.0, (unsigned long long)r->lat_n);
 	fprintf(f, "  alerts: %llu\n", (unsigned long long)(ap ? alert_pipe_total(ap) : 0));
 	for (size_t i = 0; i < ntypes; i++)
 		fprintf(f, "    %-32s %llu written, %llu repeats aggregated\n", types[i].action,

@@ -16,6 +16,7 @@ struct stats_run {
 	uint64_t pcap_recv, pcap_drop, pcap_ifdrop; /* live */
 	uint64_t read_errors;                        /* pcap records libpcap could not read */
 	uint64_t out_submitted, out_written, out_dropped, out_errors, out_peak_depth;
+	uint64_t lat_n, lat_p50_us, lat_p99_us, lat_max_us; /* live: packet to alert written */
 	double elapsed_s;                            /* wall clock */
 	long peak_rss_kib;
 	bool live;

@@ -214,4 +214,22 @@ elif vlan_arrived != "yes":
     print("VLAN 10 alert not required (tagged frame arrived: %s)" % vlan_arrived)
 sys.exit(0 if ok else 1)
 EOF
+# Latency (issue #11): from a frame's arrival (the kernel's timestamp) to its alert in
+# the jsonl file, as the sensor measured it (--stats-json alert_latency_us); p99 must
+# stay under LIVE_P99_MS (50 ms).
+"$PYTHON3" - "$tmp/onpath.err" "${LIVE_P99_MS:-50}" <<'EOF2' || die "alert latency over the limit or not measured"
+import json, sys
+st = None
+for line in open(sys.argv[1]):
+    if line.lstrip().startswith("{"):
+        st = json.loads(line)
+lat = (st or {}).get("alert_latency_us")
+if not lat or not lat.get("alerts"):
+    sys.exit("no alert_latency_us in the stats")
+print("alert latency: %d alerts, p50 %.2f ms, p99 %.2f ms, max %.2f ms"
+      % (lat["alerts"], lat["p50"] / 1e3, lat["p99"] / 1e3, lat["max"] / 1e3))
+sys.exit(0 if lat["p99"] <= float(sys.argv[2]) * 1000 else "p99 over %s ms" % sys.argv[2])
+EOF2
+
 echo "PASS: live capture on $IF_S raised arp.ethernet_mismatch (VLAN frame arrived: $vlan_arrived)"
+
