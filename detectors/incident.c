@@ -28,8 +28,9 @@
  *    and the source is not. A positioning alert without a destination IP (a broadcast
  *    claim) opens a segment-wide incident keyed by the attacker's MAC, which a later
  *    manipulation alert sent from that MAC joins.
- *  - Attacker: the MAC in the evidence (new_mac) or the alert's source MAC, the rogue
- *    server's IP, the interception product.
+ *  - Attacker: the MAC in the evidence (attacker_mac; else eth_src, the NIC that sent
+ *    a forged frame, not the owner it names; else new_mac) or the alert's source MAC,
+ *    the rogue server's IP, the interception product.
  *  - An alert joins the victim's open incident while it is not quiet for quiet_s and
  *    younger than window_s; otherwise a new incident starts.
  *  - Cross-layer evidence: a member whose incident already holds the other phase is
@@ -504,6 +505,9 @@ static struct incident *create(struct inc_state *s, const char *key, uint64_t ts
 /* Evidence fields the correlation needs; the detectors' evidence is closed JSON by
  * now (alert_emit closed it), read back with jansson. */
 struct ev_fields {
+	/* The attacker's MAC: the evidence's attacker_mac, else the Ethernet source of a
+	 * forged frame (eth_src: the NIC that really sent it, whatever the ARP payload
+	 * claims), else the MAC an address moved to (new_mac). */
 	char new_mac[OP_MAC_STRLEN];
 	char product[INC_ATTACKER_LEN];
 	bool sanctioned;
@@ -519,7 +523,9 @@ static void read_evidence(const struct alert *a, struct ev_fields *f)
 	j = json_loadb(a->ev.buf, a->ev.len, 0, NULL);
 	if (j == NULL)
 		return;
-	if ((v = json_object_get(j, "new_mac")) != NULL && json_is_string(v))
+	if (((v = json_object_get(j, "attacker_mac")) != NULL && json_is_string(v)) ||
+	    ((v = json_object_get(j, "eth_src")) != NULL && json_is_string(v)) ||
+	    ((v = json_object_get(j, "new_mac")) != NULL && json_is_string(v)))
 		util_strlcpy(f->new_mac, json_string_value(v), sizeof(f->new_mac));
 	if ((v = json_object_get(j, "product")) != NULL && json_is_string(v))
 		util_strlcpy(f->product, json_string_value(v), sizeof(f->product));
