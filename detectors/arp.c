@@ -25,8 +25,9 @@
  *  learned from DHCP and router advertisements through lan.h), and worse when it came
  *  in an unsolicited reply (no request for it was seen: the poisoning tools' way).
  *  Not reported: a change to a virtual MAC, between the MACs of a declared failover
- *  group, or to the MAC a DHCP server has leased the IP to since the old MAC was last
- *  heard (the lease changed hands).
+ *  group, to a known VRRP speaker for the address (vrrp_failover(): learned by the fhrp
+ *  detector, lan.h), or to the MAC a DHCP server has leased the IP to since the old MAC
+ *  was last heard (the lease changed hands).
  * Rates:
  *  - arp.mac_claims_many_ips: one MAC took (or created) the bindings of many IPs inside
  *    a window - a host answering for the gateway and its neighbours;
@@ -36,6 +37,12 @@
  *    replies from random addresses gives one alert, not a million.
  * Bindings are saved and reloaded (save/load): a restart neither re-learns nor learns an
  * attacker as normal.
+ * Records (detectors.arp.log or --log-arp; records.h): one `arp` record each time the
+ * table learns something, arpwatch's reports as searchable lines - new_station (first
+ * claim of an IP), new_activity (a binding heard again after stale_after of silence),
+ * changed, flip_flop, reused_old_mac (with old_mac; allowed changes say why they were
+ * allowed). Unlike the alerts they are neither muted in the learning window nor capped
+ * in a storm: they are the log, and off by default.
  */
 #include "config.h"
 
@@ -47,6 +54,7 @@
 #include "binding.h"
 #include "detector.h"
 #include "lan.h"
+#include "records.h"
 #include "sig.h"
 #include "table.h"
 
@@ -70,6 +78,9 @@
 #define ARP_DEF_STORM_INTERVAL_S 10
 #define ARP_DEF_STORM_BUDGET 32
 #define ARP_DEF_STALE_AFTER_S (4 * 3600)
+#define ARP_DEF_VRRP_MIN_AGE_S 60
+#define ARP_VRRP_FRESH 3          /* advertisement intervals a speaker stays current */
+#define ARP_VRRP_DEF_INTERVAL_CS 100
 
 #define US 1000000ull
 
@@ -185,8 +196,10 @@ struct arp_state {
 	uint64_t prot_bloom;          /* bit per hashed protected IP (config + learned) */
 
 	bool report_new;
+	bool log;                     /* arp records (detectors.arp.log, --log-arp) */
 	uint64_t many_ips, many_ips_window_us, request_window_us, storm_threshold,
 		storm_interval_us, storm_budget, stale_after_us;
+	uint64_t vrrp_min_age_us;     /* a VRRP speaker known this long may take an address */
 
 	struct det_tab *tab;          /* (vlan, ip) -> binding */
 	struct det_tab *macs;         /* (vlan, mac) -> IPs claimed */
@@ -267,6 +280,44 @@ static bool same_failover(const struct arp_state *s, const uint8_t a[6], const u
 			return true;
 	}
 	return false;
+}
+
+static uint64_t vrrp_interval_us(uint32_t cs)
+{
+	return (uint64_t)(cs ? cs : ARP_VRRP_DEF_INTERVAL_CS) * 10000u;
+}
+
+/* A VRRP pair that does not use the virtual MAC moves the address between the
+ * routers' own MACs. The change is allowed when the new MAC is a current VRRP speaker
+ * for this very address (the fhrp detector publishes them, lan.h) that either has been
+ * one for vrrp_min_age or since before this run ("vrrp_failover"), or began its current
+ * run of advertisements only after the old MAC, itself a speaker for the address,
+ * resigned (priority 0) or fell silent for the master-down interval, without claiming
+ * priority 255 ("vrrp_takeover").
+ * A poisoner who forges a VRRP advertisement just before its gratuitous ARP is new,
+ * and the master it outbids was still advertising: reported. */
+static const char *vrrp_failover(const struct arp_state *s, const struct arp_ev *ev, const uint8_t old[6])
+{
+	struct op_addr ip;
+	struct det_lan_fhrp n, o;
+	uint64_t now = ev->m.ts_us;
+	util_addr_set4(&ip, ev->arp.spa);
+	if (!det_lan_fhrp_get(ev->m.vlan, &ip, ev->arp.sha, &n) || !n.last_us || n.first_us > now)
+		return NULL;
+	if (now > n.last_us && now - n.last_us > ARP_VRRP_FRESH * vrrp_interval_us(n.interval_cs))
+		return NULL;
+	if (n.baseline || now - n.first_us >= s->vrrp_min_age_us)
+		return "vrrp_failover";
+	if (n.priority == 255 || !det_lan_fhrp_get(ev->m.vlan, &ip, old, &o))
+		return NULL;
+	/* Priority 0 is sent only by a master shutting down (RFC 3768 6.4.3), never by
+	 * one that was outbid; the new speaker's current run must start after it. */
+	if (o.resigned_us && o.resigned_us <= n.run_us)
+		return "vrrp_takeover";
+	if (o.last_us && o.last_us < n.run_us &&
+	    n.run_us - o.last_us >= ARP_VRRP_FRESH * vrrp_interval_us(o.interval_cs))
+		return "vrrp_takeover";
+	return NULL;
 }
 
 static void lan_sync(struct arp_state *s)
@@ -572,6 +623,48 @@ static void new_station_alert(struct arp_state *s, const struct arp_ev *ev, stru
 	alert_emit(out, &a);
 }
 
+/* An `arp` record (records.h): what the table just learned about spa. old is the MAC it
+ * replaced (NULL for a new station), allowed why a change raised no alert (NULL). */
+static void arp_record(const struct arp_ev *ev, const char *kind, const struct det_binding *v,
+		       const uint8_t *old, const char *allowed, const char *role, bool unsol,
+		       struct alert_pipe *out)
+{
+	struct alert ends;
+	struct jw w;
+	struct op_addr spa;
+	memset(&ends, 0, sizeof(ends));
+	set_ends(&ends, ev);
+	det_record_open(&w, out, ev->m.ts_us, "arp", old ? "change" : "info", &ends, "arp");
+	jw_obj_open(&w, "arp");
+	jw_str(&w, "kind", kind);
+	jw_str(&w, "op", op_name(ev->arp.op));
+	util_addr_set4(&spa, ev->arp.spa);
+	jw_addr(&w, "ip", &spa);
+	jw_mac(&w, "mac", ev->arp.sha);
+	if (old)
+		jw_mac(&w, "old_mac", old);
+	if (allowed)
+		jw_str(&w, "allowed", allowed);
+	if (role)
+		jw_str(&w, "role", role);
+	jw_bool(&w, "unsolicited", unsol);
+	if (ev->m.has_eth && memcmp(ev->m.src_mac, ev->arp.sha, 6) != 0)
+		jw_mac(&w, "eth_src", ev->m.src_mac);
+	if (v) {
+		if (v->first_us)
+			jw_ts(&w, "ip_first_seen", v->first_us);
+		jw_uint(&w, "changes", v->changes);
+		if (v->nprev) {
+			jw_arr_open(&w, "previous_macs");
+			for (size_t i = 0; i < v->nprev && i < DET_BINDING_PREV; i++)
+				jw_mac(&w, NULL, v->prev[i]);
+			jw_arr_close(&w);
+		}
+	}
+	jw_obj_close(&w);
+	det_record_submit(out, &w, "arp");
+}
+
 /* The MAC side: sha created or took the binding of spa. */
 static void claim(struct arp_state *s, const struct arp_ev *ev, bool taken, struct alert_pipe *out)
 {
@@ -667,6 +760,9 @@ static void binding(struct arp_state *s, const struct arp_ev *ev, bool unsol, st
 	memcpy(k.ip, ev->arp.spa, 4);
 	struct det_binding *v = det_tab_put(s->tab, &k, &created);
 	if (!created && memcmp(v->mac, ev->arp.sha, 6) == 0) {
+		/* arpwatch's "new activity": a known pair heard again after a long silence. */
+		if (s->log && now > v->last_us && now - v->last_us >= s->stale_after_us)
+			arp_record(ev, "new_activity", v, NULL, NULL, NULL, unsol, out);
 		v->last_us = now;
 		return;
 	}
@@ -681,9 +777,14 @@ static void binding(struct arp_state *s, const struct arp_ev *ev, bool unsol, st
 			memcpy(v->prev[0], pc->mac, 6);
 			v->nprev = 1;
 			v->changes = 1;
+			if (s->log)
+				arp_record(ev, "changed", v, pc->mac, NULL, role, unsol, out);
 			change_alert(s, ev, v, pc->mac, 0, CH_NEW, unsol, role, true, out);
-		} else if (s->report_new && !learning(s, now)) {
-			new_station_alert(s, ev, out);
+		} else {
+			if (s->log)
+				arp_record(ev, "new_station", v, NULL, NULL, role, unsol, out);
+			if (s->report_new && !learning(s, now))
+				new_station_alert(s, ev, out);
 		}
 		claim(s, ev, false, out);
 		return;
@@ -700,16 +801,25 @@ static void binding(struct arp_state *s, const struct arp_ev *ev, bool unsol, st
 	 * attacker replacing the gateway looks like, and is reported), within a declared
 	 * failover group, or to the MAC a DHCP server leased the IP to after the old MAC
 	 * was last heard. */
-	bool allowed = is_virtual_mac(s, ev->arp.sha) || same_failover(s, old, ev->arp.sha);
+	const char *why = is_virtual_mac(s, ev->arp.sha) ? "virtual_mac"
+			  : same_failover(s, old, ev->arp.sha) ? "failover"
+			  : vrrp_failover(s, ev, old);
+	bool allowed = why != NULL;
 	if (!allowed && !role) {
 		uint8_t lm[6];
 		uint64_t lts;
 		if (det_lan_lease_get(ev->m.vlan, ev->arp.spa, lm, &lts) &&
-		    memcmp(lm, ev->arp.sha, 6) == 0 && lts >= old_last)
+		    memcmp(lm, ev->arp.sha, 6) == 0 && lts >= old_last) {
 			allowed = true;
+			why = "dhcp_lease";
+		}
 	}
 
 	det_binding_change(v, ev->arp.sha, idx, now);
+	if (s->log) {
+		static const char *const kind_name[] = { "changed", "flip_flop", "reused_old_mac" };
+		arp_record(ev, kind_name[kind], v, old, why, role, unsol, out);
+	}
 
 	if (!allowed)
 		change_alert(s, ev, v, old, old_last, kind, unsol, role, false, out);
@@ -960,7 +1070,7 @@ static int arp_config(struct arp_state *s, const struct det_init *in)
 					    "report_new_stations", "max_entries", "max_macs",
 					    "many_ips_threshold", "many_ips_window", "request_window",
 					    "request_cache", "storm_threshold", "storm_interval",
-					    "storm_alert_budget", "stale_after", NULL };
+					    "storm_alert_budget", "stale_after", "log", "vrrp_min_age", NULL };
 	const struct cfg *c = in->cfg;
 	const struct cfg_node *sec = in->section;
 	uint64_t v;
@@ -971,8 +1081,11 @@ static int arp_config(struct arp_state *s, const struct det_init *in)
 	    det_cfg_seq(c, sec, "local_networks", ARP_MAX_NETS, cfg_net, s, in->err, in->errlen) < 0 ||
 	    det_cfg_seq(c, sec, "failover", ARP_MAX_FAILOVER, cfg_fo, s, in->err, in->errlen) < 0)
 		return -1;
-	if (cfg_bool(c, sec, "report_new_stations", &s->report_new, in->err, in->errlen) < 0)
+	if (cfg_bool(c, sec, "report_new_stations", &s->report_new, in->err, in->errlen) < 0 ||
+	    cfg_bool(c, sec, "log", &s->log, in->err, in->errlen) < 0)
 		return -1;
+	/* --log-arp turns the records on whatever the config says (records.h). */
+	s->log |= (det_records_cli_mask() & DET_LOG_ARP) != 0;
 #define GET(fn, key, lo, hi, dst, scale)                                           \
 	do {                                                                       \
 		if ((r = fn(c, sec, key, lo, hi, &v, in->err, in->errlen)) < 0)    \
@@ -992,6 +1105,7 @@ static int arp_config(struct arp_state *s, const struct det_init *in)
 	GET(cfg_duration, "storm_interval", 1, 3600, s->storm_interval_us, US);
 	GET(cfg_uint, "storm_alert_budget", 0, 100000, s->storm_budget, 1);
 	GET(cfg_duration, "stale_after", 60, 365 * 86400ull, s->stale_after_us, US);
+	GET(cfg_duration, "vrrp_min_age", 1, 365 * 86400ull, s->vrrp_min_age_us, US);
 #undef GET
 	s->tab = det_tab_new(max_entries, sizeof(struct arp_key), sizeof(struct det_binding));
 	s->macs = det_tab_new(max_macs, sizeof(struct mac_key), sizeof(struct mac_val));
@@ -1037,6 +1151,7 @@ static int arp_init(void **state, const struct det_init *in)
 	s->storm_interval_us = ARP_DEF_STORM_INTERVAL_S * US;
 	s->storm_budget = ARP_DEF_STORM_BUDGET;
 	s->stale_after_us = ARP_DEF_STALE_AFTER_S * US;
+	s->vrrp_min_age_us = ARP_DEF_VRRP_MIN_AGE_S * US;
 	s->cold = in->cold_start;
 	s->learning_us = in->learning_s * US;
 	s->lan_gen = ~0ull;

@@ -30,6 +30,19 @@ struct ev_meta {
 	uint8_t proto;           /* IP protocol, 0 for non-IP */
 	uint8_t ip_ttl;
 	const char *community_id; /* "" when not a flow */
+	/* nDPI's view of the flow (monitor/classify.h), asked for only when an alert is
+	 * raised (det_alert_from_meta calls ndpi(ndpi_ctx)); NULL for events that belong
+	 * to no inspected flow. Valid for the call. */
+	const struct det_ndpi *(*ndpi)(void *ctx);
+	void *ndpi_ctx;
+};
+
+/* nDPI's protocol name and risk names for a flow, rendered by the sensor. */
+#define DET_NDPI_RISKS 8
+struct det_ndpi {
+	char proto[48];                          /* "TLS.Google"; "" = not known */
+	const char *risks[DET_NDPI_RISKS];       /* static strings from nDPI */
+	unsigned nrisks;
 };
 
 /* An ARP frame (RFC 826), Ethernet/IPv4. */
@@ -48,10 +61,18 @@ struct starttls_msg; /* decode/lines.h: SMTP/IMAP/POP3/FTP/XMPP greetings, capab
 		      * STARTTLS requests and replies, clear-text credentials */
 struct http_msg;  /* decode/http.h: an HTTP/1.x request or response head */
 struct ssh_msg;   /* decode/ssh.h: SSH banner, KEXINIT lists, server host key */
+struct vrrp_msg;  /* decode/vrrp.h: VRRP advertisements (RFC 3768, 5798) */
 
 struct ndp_ev {
 	struct ev_meta m;
 	const struct ndp_msg *ndp;  /* borrowed for the call */
+};
+
+/* A VRRP advertisement (IP protocol 112); m.ip_ttl and m.dst say whether a router
+ * would have accepted it (also in vrrp->ttl, vrrp->to_group). */
+struct vrrp_ev {
+	struct ev_meta m;
+	const struct vrrp_msg *vrrp;  /* borrowed for the call */
 };
 
 struct dhcp_ev {
@@ -64,6 +85,13 @@ struct dns_ev {
 	const struct dns_msg *dns;  /* over UDP, or one message of a TCP stream */
 };
 
+/* How a TLS handshake failed (tls_ev.fail). */
+enum tls_fail {
+	TLS_FAIL_NONE = 0,   /* not a failure event */
+	TLS_FAIL_ALERT,      /* a fatal alert record before the handshake completed */
+	TLS_FAIL_CLOSE,      /* FIN or RST after a ClientHello, no ServerHello */
+};
+
 /* TLS and line events come from stream consumers: m is oriented as the packet that
  * completed the message (src = its sender). */
 struct tls_ev {
@@ -71,6 +99,18 @@ struct tls_ev {
 	const struct tls_hello *client; /* NULL until seen */
 	const struct tls_hello *server; /* NULL until seen */
 	const struct cert_chain *chain; /* NULL for TLS 1.3 (encrypted) or not seen */
+	/* A failed handshake (for detectors/downgrade.c: version fallback). The stream
+	 * consumer sends one failure event per flow when a fatal alert arrives before the
+	 * handshake completed (before the Certificate of TLS <= 1.2, the ServerHello of
+	 * TLS 1.3), or when either side closes (FIN or RST) after a ClientHello with no
+	 * ServerHello. On it client, server and chain are NULL, so detectors judging the
+	 * hellos see nothing new; the attempt's hellos are in failed_client/failed_server.
+	 * m is the packet that ended it (the alert or the FIN/RST). */
+	uint8_t fail;                   /* enum tls_fail; TLS_FAIL_NONE on other events */
+	bool fail_by_server;            /* the alert or close came from the server's side */
+	uint8_t alert_level, alert_desc; /* TLS_FAIL_ALERT: the alert (RFC 8446 6) */
+	const struct tls_hello *failed_client; /* the attempt's ClientHello (set on failure) */
+	const struct tls_hello *failed_server; /* its ServerHello, NULL when none came */
 };
 
 /* Line-protocol, HTTP and SSH events come from stream consumers too (m oriented as
@@ -109,7 +149,9 @@ struct detector {
 	const char *name;                     /* config section and --list-detectors name */
 	const struct alert_type *types;       /* alert types it can raise */
 	size_t ntypes;
-	/* Returns 0 and sets *state, or -1 with in->err filled. */
+	/* Returns 0 and sets *state, or -1 with in->err filled; or 1 when the config
+	 * leaves it nothing to do (records all off): it is then not registered for any
+	 * event and fini is not called (it must not keep anything). */
 	int (*init)(void **state, const struct det_init *in);
 	void (*fini)(void *state);
 	/* Event callbacks; NULL when not wanted. */
@@ -123,6 +165,7 @@ struct detector {
 	void (*on_starttls)(void *state, const struct starttls_ev *ev, struct alert_pipe *out);
 	void (*on_http)(void *state, const struct http_ev *ev, struct alert_pipe *out);
 	void (*on_ssh)(void *state, const struct ssh_ev *ev, struct alert_pipe *out);
+	void (*on_vrrp)(void *state, const struct vrrp_ev *ev, struct alert_pipe *out);
 	/* Called about once a second of packet time. */
 	void (*on_tick)(void *state, uint64_t now_us, struct alert_pipe *out);
 	/* Baseline persistence (both NULL for a stateless detector). save returns a new
@@ -162,6 +205,7 @@ void det_dispatch_starttls(struct det_registry *r, const struct starttls_ev *ev,
 			   struct alert_pipe *out);
 void det_dispatch_http(struct det_registry *r, const struct http_ev *ev, struct alert_pipe *out);
 void det_dispatch_ssh(struct det_registry *r, const struct ssh_ev *ev, struct alert_pipe *out);
+void det_dispatch_vrrp(struct det_registry *r, const struct vrrp_ev *ev, struct alert_pipe *out);
 /* True when some detector wants this event (so the parser can be skipped otherwise). */
 bool det_wants_ndp(const struct det_registry *r);
 bool det_wants_dhcp(const struct det_registry *r);
@@ -170,6 +214,7 @@ bool det_wants_tls(const struct det_registry *r);
 bool det_wants_starttls(const struct det_registry *r);
 bool det_wants_http(const struct det_registry *r);
 bool det_wants_ssh(const struct det_registry *r);
+bool det_wants_vrrp(const struct det_registry *r);
 void det_dispatch_tick(struct det_registry *r, uint64_t now_us, struct alert_pipe *out);
 size_t det_registry_active(const struct det_registry *r);
 /* Looks up an alert type by action across all built-in detectors (NULL if none). */
@@ -179,5 +224,10 @@ const struct alert_type *det_find_type(const char *action);
 /* Fills a's endpoints from the event's metadata: IPs; ports when m->proto carries them
  * (TCP, UDP, SCTP, DCCP); MACs when m->has_eth; transport, VLAN and community id. */
 void det_alert_from_meta(struct alert *a, const struct ev_meta *m);
+/* The same without the alert-only enrichment (nDPI), with the given Community ID seed:
+ * for records. */
+void det_endpoints_from_meta(struct alert *a, const struct ev_meta *m, uint16_t seed);
+/* The Community ID seed (sensor.community_id_seed) det_alert_from_meta uses. */
+void det_set_community_seed(uint16_t seed);
 
 #endif

@@ -19,12 +19,21 @@ struct lease_val {
 	uint64_t ts_us;
 };
 
+struct fhrp_key {
+	uint16_t vlan;
+	uint8_t family;
+	uint8_t mac[6];
+	uint8_t ip[16];
+	uint8_t pad[3];
+};
+
 static pthread_mutex_t lan_mu = PTHREAD_MUTEX_INITIALIZER;
 static unsigned lan_refs;
 static struct det_lan_role lan_roles[DET_LAN_ROLES_MAX];
 static size_t lan_nroles;
 static uint64_t lan_generation;
 static struct det_tab *lan_leases;
+static struct det_tab *lan_fhrp;
 
 void det_lan_acquire(void)
 {
@@ -34,6 +43,9 @@ void det_lan_acquire(void)
 		/* Without memory for leases the arp detector only loses an allowance. */
 		lan_leases = det_tab_new(DET_LAN_LEASES_MAX, sizeof(struct lease_key),
 					 sizeof(struct lease_val));
+		/* Without it the arp detector only loses the VRRP failover allowance. */
+		lan_fhrp = det_tab_new(DET_LAN_FHRP_MAX, sizeof(struct fhrp_key),
+				       sizeof(struct det_lan_fhrp));
 	}
 	pthread_mutex_unlock(&lan_mu);
 }
@@ -45,6 +57,8 @@ void det_lan_release(void)
 		lan_nroles = 0;
 		det_tab_free(lan_leases);
 		lan_leases = NULL;
+		det_tab_free(lan_fhrp);
+		lan_fhrp = NULL;
 		__atomic_add_fetch(&lan_generation, 1, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&lan_mu);
@@ -128,6 +142,68 @@ bool det_lan_lease_get(uint16_t vlan, const uint8_t ip[4], uint8_t mac[6], uint6
 	if (v) {
 		memcpy(mac, v->mac, 6);
 		*ts_us = v->ts_us;
+		found = true;
+	}
+	pthread_mutex_unlock(&lan_mu);
+	return found;
+}
+
+static bool fhrp_key(struct fhrp_key *k, uint16_t vlan, const struct op_addr *vip,
+		     const uint8_t mac[6])
+{
+	memset(k, 0, sizeof(*k));
+	if (vip->family != 4 && vip->family != 6)
+		return false;
+	k->vlan = vlan;
+	k->family = vip->family;
+	memcpy(k->mac, mac, 6);
+	memcpy(k->ip, vip->a, vip->family == 4 ? 4 : 16);
+	return true;
+}
+
+void det_lan_fhrp_note(uint16_t vlan, const struct op_addr *vip, const uint8_t mac[6], uint64_t ts_us,
+		       uint8_t priority, uint32_t interval_cs, bool baseline)
+{
+	struct fhrp_key k;
+	if (!fhrp_key(&k, vlan, vip, mac))
+		return;
+	pthread_mutex_lock(&lan_mu);
+	if (lan_fhrp) {
+		bool created;
+		struct det_lan_fhrp *v = det_tab_put(lan_fhrp, &k, &created);
+		if (created || ts_us < v->first_us)
+			v->first_us = ts_us;
+		v->baseline |= baseline;
+		if (priority == 0) {
+			v->resigned_us = ts_us;
+		} else if (!baseline) {
+			uint64_t gap = (uint64_t)(v->interval_cs ? v->interval_cs : 100) * 3 * 10000u;
+			if (!v->last_us || v->resigned_us || (ts_us > v->last_us && ts_us - v->last_us > gap))
+				v->run_us = ts_us;
+			if (ts_us >= v->last_us)
+				v->last_us = ts_us;
+			v->resigned_us = 0;
+			v->priority = priority;
+			v->interval_cs = interval_cs;
+		} else if (created) {
+			v->priority = priority;
+			v->interval_cs = interval_cs;
+		}
+	}
+	pthread_mutex_unlock(&lan_mu);
+}
+
+bool det_lan_fhrp_get(uint16_t vlan, const struct op_addr *vip, const uint8_t mac[6],
+		      struct det_lan_fhrp *out)
+{
+	struct fhrp_key k;
+	bool found = false;
+	if (!fhrp_key(&k, vlan, vip, mac))
+		return false;
+	pthread_mutex_lock(&lan_mu);
+	const struct det_lan_fhrp *v = lan_fhrp ? det_tab_peek(lan_fhrp, &k) : NULL;
+	if (v) {
+		*out = *v;
 		found = true;
 	}
 	pthread_mutex_unlock(&lan_mu);

@@ -26,6 +26,7 @@
 
 #define DET_LAN_ROLES_MAX 64    /* learned role entries (addresses) */
 #define DET_LAN_LEASES_MAX 4096 /* DHCPv4 leases remembered */
+#define DET_LAN_FHRP_MAX 1024   /* (VLAN, virtual address, speaker MAC) remembered */
 
 /* Role bits. */
 #define DET_ROLE_GATEWAY 0x01u     /* DHCP router option, IPv6 default router */
@@ -55,6 +56,30 @@ size_t det_lan_roles(struct det_lan_role *out, size_t cap);
 void det_lan_lease(uint16_t vlan, const uint8_t ip[4], const uint8_t mac[6], uint64_t ts_us);
 /* The last lease of ip on vlan: true with mac and time filled. */
 bool det_lan_lease_get(uint16_t vlan, const uint8_t ip[4], uint8_t mac[6], uint64_t *ts_us);
+
+/* First-hop redundancy (VRRP) speakers, published by the fhrp detector so the arp
+ * detector can tell a router pair's failover from a poisoning: which MACs advertised
+ * a virtual address, since when, how often, and whether they resigned. */
+struct det_lan_fhrp {
+	uint64_t first_us;     /* first advertisement naming the address */
+	uint64_t last_us;      /* last one with a priority above 0 */
+	uint64_t run_us;       /* start of its current run of advertisements (after a
+	                        * resignation or a silence of 3 intervals a new one starts) */
+	uint64_t resigned_us;  /* last priority-0 advertisement (the master stepping down),
+	                        * 0 when it advertised again since */
+	uint32_t interval_cs;  /* advertisement interval it announced (centiseconds) */
+	uint8_t priority;      /* of its last advertisement above 0 */
+	bool baseline;         /* restored from saved state (known before this run) */
+};
+
+/* mac advertised vip on vlan at ts_us with this priority and interval (priority 0: a
+ * resignation). baseline marks an entry restored from saved state (ts_us its first
+ * sighting then). Bounded: the least recently noted entry goes. */
+void det_lan_fhrp_note(uint16_t vlan, const struct op_addr *vip, const uint8_t mac[6], uint64_t ts_us,
+		       uint8_t priority, uint32_t interval_cs, bool baseline);
+/* What is known of mac as a speaker for vip on vlan: true with *out filled. */
+bool det_lan_fhrp_get(uint16_t vlan, const struct op_addr *vip, const uint8_t mac[6],
+		      struct det_lan_fhrp *out);
 
 /* "gateway", "resolver", "gateway+resolver", ... for roles (a static string). */
 const char *det_lan_role_name(unsigned roles);

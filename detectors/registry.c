@@ -14,9 +14,15 @@ extern const struct detector det_ndp;
 extern const struct detector det_dhcp;
 extern const struct detector det_issuer;
 extern const struct detector det_tls;
+extern const struct detector det_downgrade;
 extern const struct detector det_dns;
 extern const struct detector det_names;
+extern const struct detector det_ssh;
+extern const struct detector det_http;
+extern const struct detector det_starttls;
+extern const struct detector det_records;
 extern const struct detector det_incident;
+extern const struct detector det_fhrp;
 
 const struct detector *const det_builtin[] = {
 	&det_arp,
@@ -24,9 +30,15 @@ const struct detector *const det_builtin[] = {
 	&det_dhcp,
 	&det_issuer,
 	&det_tls,
+	&det_downgrade,
 	&det_dns,
 	&det_names,
+	&det_ssh,
+	&det_http,
+	&det_starttls,
+	&det_records,
 	&det_incident,
+	&det_fhrp,
 };
 const size_t det_builtin_count = ONPATH_ARRAY_LEN(det_builtin);
 
@@ -44,6 +56,8 @@ struct det_registry {
 	struct det_slot arp[NDET], ndp[NDET], dhcp[NDET], dns[NDET], tls[NDET], tick[NDET];
 	struct det_slot starttls[NDET], http[NDET], ssh[NDET];
 	size_t narp, nndp, ndhcp, ndns, ntls, ntick, nstarttls, nhttp, nssh;
+	struct det_slot vrrp[NDET];
+	size_t nvrrp;
 };
 
 struct det_registry *det_registry_new(const struct cfg *cfg, const char *sig_dir, char *err,
@@ -82,8 +96,11 @@ struct det_registry *det_registry_new_state(const struct cfg *cfg, const char *s
 		const json_t *mine = saved ? json_object_get(saved, d->name) : NULL;
 		struct det_init in = { cfg, sec, sig_dir, mine == NULL, learning_s, err, errlen };
 		void *st = NULL;
-		if (d->init && d->init(&st, &in) < 0)
+		int rc = d->init ? d->init(&st, &in) : 0;
+		if (rc < 0)
 			goto fail;
+		if (rc > 0)
+			continue; /* idle with this config: no callbacks, no cost */
 		struct det_slot s = { d, st };
 		r->all[r->nall++] = s;
 		if (mine && d->load && d->load(st, mine, err, errlen) < 0) {
@@ -108,6 +125,8 @@ struct det_registry *det_registry_new_state(const struct cfg *cfg, const char *s
 			r->http[r->nhttp++] = s;
 		if (d->on_ssh)
 			r->ssh[r->nssh++] = s;
+		if (d->on_vrrp)
+			r->vrrp[r->nvrrp++] = s;
 		if (d->on_tick)
 			r->tick[r->ntick++] = s;
 	}
@@ -174,6 +193,17 @@ void det_dispatch_ssh(struct det_registry *r, const struct ssh_ev *ev, struct al
 {
 	for (size_t i = 0; i < r->nssh; i++)
 		r->ssh[i].d->on_ssh(r->ssh[i].state, ev, out);
+}
+
+void det_dispatch_vrrp(struct det_registry *r, const struct vrrp_ev *ev, struct alert_pipe *out)
+{
+	for (size_t i = 0; i < r->nvrrp; i++)
+		r->vrrp[i].d->on_vrrp(r->vrrp[i].state, ev, out);
+}
+
+bool det_wants_vrrp(const struct det_registry *r)
+{
+	return r->nvrrp > 0;
 }
 
 bool det_wants_ndp(const struct det_registry *r)

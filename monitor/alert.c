@@ -281,6 +281,30 @@ static void write_evidence(struct jw *w, const struct jw *ev)
 	jw_obj_close(w);
 }
 
+void alert_endpoints_to_json(struct jw *w, const struct alert *a, const char *protocol)
+{
+	char pbuf[4];
+
+	write_endpoint(w, "source", &a->src);
+	write_endpoint(w, "destination", &a->dst);
+
+	if (a->community_id[0] != '\0' || a->transport != 0 || a->vlan != 0 || protocol != NULL) {
+		jw_obj_open(w, "network");
+		if (a->community_id[0] != '\0')
+			jw_strn(w, "community_id", a->community_id, FIELD_LEN(a->community_id));
+		if (a->transport != 0)
+			jw_str(w, "transport", transport_name(a->transport, pbuf));
+		if (protocol != NULL)
+			jw_str(w, "protocol", protocol);
+		if (a->vlan != 0) {
+			jw_obj_open(w, "vlan");
+			jw_uint(w, "id", a->vlan);
+			jw_obj_close(w);
+		}
+		jw_obj_close(w);
+	}
+}
+
 void alert_to_json(struct jw *w, const struct alert *a, const char *sensor, const char *iface,
 		   const char *id, uint64_t count, uint64_t first_us, uint64_t last_us,
 		   bool aggregate)
@@ -289,7 +313,6 @@ void alert_to_json(struct jw *w, const struct alert *a, const char *sensor, cons
 	const char *action = t != NULL && t->action != NULL ? t->action : "unknown";
 	const char *dot = strchr(action, '.');
 	int sev = a->severity < 1 ? 1 : a->severity > 10 ? 10 : a->severity;
-	char pbuf[4];
 
 	jw_obj_open(w, NULL);
 	jw_ts(w, "@timestamp", aggregate ? last_us : a->ts_us);
@@ -316,22 +339,7 @@ void alert_to_json(struct jw *w, const struct alert *a, const char *sensor, cons
 	}
 	jw_obj_close(w);
 
-	write_endpoint(w, "source", &a->src);
-	write_endpoint(w, "destination", &a->dst);
-
-	if (a->community_id[0] != '\0' || a->transport != 0 || a->vlan != 0) {
-		jw_obj_open(w, "network");
-		if (a->community_id[0] != '\0')
-			jw_strn(w, "community_id", a->community_id, FIELD_LEN(a->community_id));
-		if (a->transport != 0)
-			jw_str(w, "transport", transport_name(a->transport, pbuf));
-		if (a->vlan != 0) {
-			jw_obj_open(w, "vlan");
-			jw_uint(w, "id", a->vlan);
-			jw_obj_close(w);
-		}
-		jw_obj_close(w);
-	}
+	alert_endpoints_to_json(w, a, NULL);
 
 	if (t != NULL && t->technique_id != NULL && t->technique_id[0] != '\0') {
 		jw_obj_open(w, "threat");
@@ -360,6 +368,18 @@ void alert_to_json(struct jw *w, const struct alert *a, const char *sensor, cons
 	jw_strn(w, "key", a->key, FIELD_LEN(a->key));
 	if (a->incident[0] != '\0')
 		jw_strn(w, "incident", a->incident, FIELD_LEN(a->incident));
+	if (a->ndpi_proto[0] != '\0' || a->nndpi_risks) {
+		jw_obj_open(w, "ndpi");
+		if (a->ndpi_proto[0] != '\0')
+			jw_strn(w, "protocol", a->ndpi_proto, FIELD_LEN(a->ndpi_proto));
+		if (a->nndpi_risks) {
+			jw_arr_open(w, "risks");
+			for (unsigned i = 0; i < a->nndpi_risks && i < ALERT_NDPI_RISKS; i++)
+				jw_str(w, NULL, a->ndpi_risks[i] ? a->ndpi_risks[i] : "?");
+			jw_arr_close(w);
+		}
+		jw_obj_close(w);
+	}
 	write_evidence(w, &a->ev);
 	jw_obj_close(w);
 
@@ -430,6 +450,7 @@ static void write_alert(struct alert_pipe *ap, struct alert *a, uint64_t count,
 		memset(&meta, 0, sizeof(meta));
 		meta.action = a->type != NULL ? a->type->action : NULL;
 		meta.severity = a->severity < 1 ? 1 : a->severity > 10 ? 10 : a->severity;
+		meta.ts_us = aggregate ? 0 : last_us;
 		util_strlcpy(meta.id, id, sizeof(meta.id));
 		if (out_mgr_submit_meta(ap->out, OUT_ALERT, line, ap->w.len, &meta) != 0)
 			ap->st.dropped++;
@@ -463,6 +484,11 @@ void alert_pipe_new_id(struct alert_pipe *ap, char *buf, size_t len)
 const char *alert_pipe_sensor_name(const struct alert_pipe *ap)
 {
 	return ap->sensor;
+}
+
+const char *alert_pipe_iface(const struct alert_pipe *ap)
+{
+	return ap->iface;
 }
 
 int alert_pipe_submit(struct alert_pipe *ap, int kind, char *line, size_t len,

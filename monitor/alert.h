@@ -46,6 +46,8 @@ struct alert_endpoint {
 	bool has_port;
 };
 
+#define ALERT_NDPI_RISKS 8
+
 struct alert {
 	const struct alert_type *type;
 	int severity;                   /* starts at type->severity; the detector may raise/lower */
@@ -61,6 +63,11 @@ struct alert {
 	/* Set by the pipe's observer (detectors/incident.c): the id of the incident this
 	 * alert belongs to, written as onpath.incident; "" = none. */
 	char incident[ALERT_INCIDENT_ID_MAX];
+	/* nDPI's protocol and risks of the flow (det_alert_from_meta), written as
+	 * onpath.ndpi; "" and 0 = none. The risk names are static strings. */
+	char ndpi_proto[48];
+	const char *ndpi_risks[ALERT_NDPI_RISKS];
+	unsigned nndpi_risks;
 };
 
 struct alert_pipe;
@@ -117,8 +124,12 @@ void alert_pipe_set_observer(struct alert_pipe *ap, const struct alert_observer 
 void alert_pipe_new_id(struct alert_pipe *ap, char *buf, size_t len);
 /* observer.name of the pipe's lines. */
 const char *alert_pipe_sensor_name(const struct alert_pipe *ap);
-/* Submits a line the observer built (kind OUT_INCIDENT, malloc'd, ownership taken) to
- * the pipe's outputs; the meta is copied. Returns 0 or -1 (dropped or no output). */
+/* observer.ingress.interface.name of the pipe's lines, NULL offline. */
+const char *alert_pipe_iface(const struct alert_pipe *ap);
+/* Submits a line the observer built (kind OUT_INCIDENT), or a protocol record a
+ * detector built (OUT_RECORD, detectors/records.c; not de-duplicated), malloc'd,
+ * ownership taken, to the pipe's outputs; the meta is copied. Returns 0 or -1 (dropped
+ * or no output). */
 struct out_meta;
 int alert_pipe_submit(struct alert_pipe *ap, int kind, char *line, size_t len,
 		      const struct out_meta *meta);
@@ -128,6 +139,12 @@ int alert_pipe_submit(struct alert_pipe *ap, int kind, char *line, size_t len,
 void alert_to_json(struct jw *w, const struct alert *a, const char *sensor, const char *iface,
 		   const char *id, uint64_t count, uint64_t first_us, uint64_t last_us,
 		   bool aggregate);
+
+/* Writes a's endpoints as the alert lines have them: "source" and "destination" (ip,
+ * mac, port, each when set) and "network" (community_id, transport, protocol when not
+ * NULL, vlan.id), members of the object open in w. Shared with the protocol records
+ * (detectors/records.c) so both kinds of line describe a flow the same way. */
+void alert_endpoints_to_json(struct jw *w, const struct alert *a, const char *protocol);
 
 /* Per-type counters: written (first of window + aggregates), suppressed repeats, and
  * alerts below min_severity (counted, never written). */

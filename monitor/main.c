@@ -17,10 +17,12 @@
 
 #include "../detectors/detector.h"
 #include "../detectors/issuer.h"
+#include "../detectors/records.h"
 #include "capture.h"
 #include "cfg.h"
 #include "metrics.h"
 #include "output.h"
+#include "priv.h"
 #include "sensor.h"
 #include "sig.h"
 #include "stats.h"
@@ -72,6 +74,8 @@ struct opts {
 	const char *spool_dir;      /* --spool-dir, wins over outputs.spool_dir */
 	const char *metrics;        /* --metrics, wins over outputs.metrics */
 	struct out_config oc;       /* the outputs section (spool, redis, syslog, metrics) */
+	struct priv_cfg priv;       /* -u / sensor.user, --no-seccomp / sensor.seccomp */
+	bool no_seccomp;
 	bool stats_json, no_stats, quiet, check_config, list_alerts;
 };
 
@@ -96,6 +100,9 @@ static void usage(FILE *f)
 		"  -n, --name NAME          sensor name for observer.name (default: host name)\n"
 		"      --state FILE         load learned baselines from FILE and save them back\n"
 		"                           (atomically: at exit, on SIGHUP, every state_interval)\n"
+		"  -u, --user USER          once the capture, outputs, state and signatures are open,\n"
+		"                           run as USER with no capabilities and a seccomp allow-list\n"
+		"      --no-seccomp         with -u: do not install the seccomp filter\n"
 		"Output:\n"
 		"  -o, --output SPEC        jsonl:- (stdout), jsonl:/path, redis://[user:pass@]host:port/db,\n"
 		"                           redis+unix:///path/redis.sock, syslog, syslog+udp://host:514,\n"
@@ -105,6 +112,10 @@ static void usage(FILE *f)
 		"                           take ('-' = no spool; default %s)\n"
 		"      --metrics [ADDR:]PORT  Prometheus metrics at http://ADDR:PORT/metrics\n"
 		"                           (ADDR defaults to 127.0.0.1)\n"
+		"      --log-tls, --log-dns, --log-arp\n"
+		"                           also write protocol records (event.kind \"event\"): one\n"
+		"                           per TLS handshake, DNS response, ARP table change\n"
+		"      --log LIST           the same as a list: tls,dns,arp or all\n"
 		"      --stats-json         print the end-of-run stats as one JSON object\n"
 		"      --no-stats           do not print stats at the end of the run\n"
 		"  -q, --quiet              no progress line on a terminal\n"
@@ -144,7 +155,35 @@ static int parse_size(const char *s, uint64_t *v)
 
 enum { OPT_CHECK = 256, OPT_SIGS, OPT_STATS_JSON, OPT_NO_STATS, OPT_LIST_ALERTS, OPT_STATE,
        OPT_CA_FILE, OPT_SPOOL_DIR,
-       OPT_METRICS };
+       OPT_METRICS, OPT_LOG, OPT_LOG_TLS, OPT_LOG_DNS, OPT_LOG_ARP,
+       OPT_NO_SECCOMP };
+
+/* --log LIST: "tls,dns,arp" or "all" -> DET_LOG_* bits; -1 on an unknown name. */
+static int parse_log_list(const char *s, unsigned *mask)
+{
+	static const struct {
+		const char *name;
+		unsigned bits;
+	} names[] = { { "tls", DET_LOG_TLS }, { "dns", DET_LOG_DNS }, { "arp", DET_LOG_ARP },
+		      { "all", DET_LOG_ALL } };
+	unsigned m = 0;
+	while (*s) {
+		size_t n = strcspn(s, ","), i;
+		for (i = 0; i < ONPATH_ARRAY_LEN(names); i++)
+			if (strlen(names[i].name) == n && strncmp(s, names[i].name, n) == 0)
+				break;
+		if (i == ONPATH_ARRAY_LEN(names))
+			return -1;
+		m |= names[i].bits;
+		s += n;
+		if (*s == ',')
+			s++;
+	}
+	if (!m)
+		return -1;
+	*mask |= m;
+	return 0;
+}
 
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
@@ -164,6 +203,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "output", required_argument, NULL, 'o' },
 		{ "spool-dir", required_argument, NULL, OPT_SPOOL_DIR },
 		{ "metrics", required_argument, NULL, OPT_METRICS },
+		{ "log", required_argument, NULL, OPT_LOG },
+		{ "log-tls", no_argument, NULL, OPT_LOG_TLS },
+		{ "log-dns", no_argument, NULL, OPT_LOG_DNS },
+		{ "log-arp", no_argument, NULL, OPT_LOG_ARP },
+		{ "user", required_argument, NULL, 'u' },
+		{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 		{ "stats-json", no_argument, NULL, OPT_STATS_JSON },
 		{ "no-stats", no_argument, NULL, OPT_NO_STATS },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -173,7 +218,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "r:i:f:B:s:pc:n:o:qVh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:i:f:B:s:pc:n:o:u:qVh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			if (o->nfiles == ONPATH_MAX_INPUTS) {
@@ -219,6 +264,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case OPT_STATE:
 			o->state_file = optarg;
 			break;
+		case 'u':
+			o->priv.user = optarg;
+			break;
+		case OPT_NO_SECCOMP:
+			o->no_seccomp = true;
+			break;
 		case OPT_CA_FILE:
 			/* Read by the issuer detector with tls.ca_files when it starts. */
 			if (det_issuer_add_ca_file(optarg) < 0) {
@@ -241,6 +292,25 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_METRICS:
 			o->metrics = optarg;
+			break;
+		case OPT_LOG: {
+			/* Read by the records and arp detectors when they start (records.h). */
+			unsigned m = det_records_cli_mask();
+			if (parse_log_list(optarg, &m) < 0) {
+				fprintf(stderr, "onpath: --log '%s': expected a list of tls, dns, arp or all\n", optarg);
+				return -1;
+			}
+			det_records_cli(m);
+			break;
+		}
+		case OPT_LOG_TLS:
+			det_records_cli(det_records_cli_mask() | DET_LOG_TLS);
+			break;
+		case OPT_LOG_DNS:
+			det_records_cli(det_records_cli_mask() | DET_LOG_DNS);
+			break;
+		case OPT_LOG_ARP:
+			det_records_cli(det_records_cli_mask() | DET_LOG_ARP);
 			break;
 		case OPT_STATS_JSON:
 			o->stats_json = true;
@@ -330,10 +400,57 @@ static int apply_config(const struct cfg *c, struct opts *o, char *err, size_t e
 		return -1;
 	if (r && !b)
 		o->no_promisc = true;
+	const struct cfg_node *sen = cfg_get(c->root, "sensor");
+	if ((r = cfg_str(c, sen, "user", &s, err, errlen)) < 0)
+		return -1;
+	if (r && !o->priv.user)
+		o->priv.user = s;
+	if ((r = cfg_bool(c, sen, "seccomp", &b, err, errlen)) < 0)
+		return -1;
+	if (r && !b)
+		o->no_seccomp = true;
 	/* outputs: a list of specs, or a map with targets and settings (out_cfg_load) */
 	if (!o->noutputs)
 		for (size_t i = 0; i < o->oc.nspecs; i++)
 			o->outputs[o->noutputs++] = o->oc.specs[i];
+	return 0;
+}
+
+/* -u: the files the sensor goes on writing become the user's (jsonl outputs, the
+ * spool directory, the state file), then the drop (priv.h); then the state file's
+ * directory must be writable, or every save would fail later. */
+static int drop_privileges(struct opts *o, const char *state_file, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < o->noutputs; i++) {
+		const char *p = o->outputs[i];
+		if (strncmp(p, "jsonl:", 6) == 0 && strcmp(p + 6, "-") != 0 &&
+		    priv_chown_for(&o->priv, p + 6, false, err, errlen) < 0)
+			return -1;
+	}
+	const char *spool = o->oc.set.spool_dir[0] ? o->oc.set.spool_dir : OUT_DEFAULT_SPOOL_DIR;
+	if (strcmp(spool, "-") != 0 && priv_chown_for(&o->priv, spool, true, err, errlen) < 0)
+		return -1;
+	if (state_file && priv_chown_for(&o->priv, state_file, false, err, errlen) < 0)
+		return -1;
+	if (priv_drop(&o->priv, err, errlen) < 0)
+		return -1;
+	if (state_file) {
+		char dir[4096];
+		util_strlcpy(dir, state_file, sizeof(dir));
+		char *slash = strrchr(dir, '/');
+		if (!slash)
+			util_strlcpy(dir, ".", sizeof(dir));
+		else if (slash == dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		if (access(dir, W_OK | X_OK) != 0) {
+			int e = errno;
+			snprintf(err, errlen, "--state: user %s cannot write the directory %.900s (%s): "
+				 "make it theirs", o->priv.user, dir, strerror(e));
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -413,6 +530,10 @@ static void collect_stats(struct stats_run *r, struct sensor *s, struct out_mgr 
 	r->out_dropped = os.dropped;
 	r->out_errors = os.errors;
 	r->out_peak_depth = os.peak_depth;
+	r->lat_n = os.lat_n;
+	r->lat_p50_us = os.lat_p50_us;
+	r->lat_p99_us = os.lat_p99_us;
+	r->lat_max_us = os.lat_max_us;
 	r->elapsed_s = util_mono_s() - t0;
 	r->peak_rss_kib = util_peak_rss_kib();
 }
@@ -530,6 +651,16 @@ int main(int argc, char **argv)
 			cfg_free(cfg);
 			return 1;
 		}
+	}
+	/* Everything that needs root is open; no thread runs yet, so all inherit this. */
+	o.priv.seccomp = !o.no_seccomp;
+	if (o.priv.user && drop_privileges(&o, sc.state_file, err, sizeof(err)) < 0) {
+		fprintf(stderr, "onpath: %s\n", err);
+		cap_close(live);
+		sensor_free(s);
+		out_mgr_free(out);
+		cfg_free(cfg);
+		return 1;
 	}
 	if (out_mgr_start(out) < 0) {
 		fprintf(stderr, "onpath: cannot start the output thread\n");

@@ -86,6 +86,12 @@ void out_settings_defaults(struct out_settings *s)
 	util_strlcpy(s->syslog.app_name, "onpath", sizeof(s->syslog.app_name));
 }
 
+/* Alert latency histogram: LAT_SUB buckets per power of two of microseconds (each
+ * within 25% of its neighbour), up to 2^LAT_POW2 us (18 minutes); above, the last. */
+#define LAT_SUB 4
+#define LAT_POW2 30
+#define LAT_BUCKETS (LAT_POW2 * LAT_SUB)
+
 struct out_mgr {
 	pthread_mutex_t mu;
 	pthread_cond_t work;     /* the thread waits for lines or a request */
@@ -114,7 +120,39 @@ struct out_mgr {
 	struct out_settings set;
 
 	struct out_stats st;
+	uint64_t lat_hist[LAT_BUCKETS];
 };
+
+static unsigned lat_bucket(uint64_t us)
+{
+	if (us < LAT_SUB)
+		return (unsigned)us;
+	unsigned e = 63u - (unsigned)__builtin_clzll(us);  /* us >= 2^e, e >= 2 */
+	unsigned b = e * LAT_SUB + (unsigned)((us >> (e - 2)) & (LAT_SUB - 1));
+	return b < LAT_BUCKETS ? b : LAT_BUCKETS - 1;
+}
+
+/* The largest value bucket b holds (the inverse of lat_bucket). */
+static uint64_t lat_upper(unsigned b)
+{
+	if (b < LAT_SUB)
+		return b;
+	unsigned e = b / LAT_SUB, s = b % LAT_SUB;
+	return (((uint64_t)(LAT_SUB + s + 1)) << (e - 2)) - 1;
+}
+
+static uint64_t lat_pct(const struct out_mgr *m, unsigned pct)
+{
+	uint64_t want = (m->st.lat_n * pct + 99) / 100, seen = 0;
+	for (unsigned b = 0; b < LAT_BUCKETS; b++) {
+		seen += m->lat_hist[b];
+		if (seen >= want && seen > 0) {
+			uint64_t u = lat_upper(b);
+			return u < m->st.lat_max_us ? u : m->st.lat_max_us;
+		}
+	}
+	return m->st.lat_max_us;
+}
 
 struct out_mgr *out_mgr_new(size_t queue_cap, bool live)
 {
@@ -263,6 +301,14 @@ size_t out_mgr_count(const struct out_mgr *m)
 	return m->nout;
 }
 
+int out_mgr_fetch_baselines(struct out_mgr *m, out_baseline_fn fn, void *ud)
+{
+	for (size_t i = 0; i < m->nout; i++)
+		if (m->outs[i].ops->fetch_baselines)
+			return m->outs[i].ops->fetch_baselines(&m->outs[i], fn, ud);
+	return -1;
+}
+
 bool out_mgr_wants_baseline(const struct out_mgr *m)
 {
 	for (size_t i = 0; i < m->nout; i++)
@@ -406,8 +452,8 @@ static void reopen_locked(struct out_mgr *m)
 static void drain_batch_locked(struct out_mgr *m)
 {
 	struct qitem batch[OUT_BATCH];
-	uint64_t errs = 0;
-	size_t k, i, j;
+	uint64_t errs = 0, ts[OUT_BATCH];
+	size_t k, i, j, nts = 0;
 
 	for (k = 0; k < OUT_BATCH && m->n > 0; k++) {
 		batch[k] = m->q[m->head];
@@ -436,6 +482,8 @@ static void drain_batch_locked(struct out_mgr *m)
 			}
 		}
 		free(batch[i].line);
+		if (m->live && batch[i].has_meta && batch[i].meta.ts_us)
+			ts[nts++] = batch[i].meta.ts_us;
 	}
 
 	pthread_mutex_lock(&m->mu);
@@ -445,6 +493,19 @@ static void drain_batch_locked(struct out_mgr *m)
 	m->dirty = true;
 	if (m->n == 0 || m->sync_waiters > 0 || util_mono_s() - m->last_flush >= OUT_FLUSH_INTERVAL_S)
 		flush_locked(m);
+	if (nts) {
+		/* Written and (usually) flushed: the packet's arrival (the kernel's
+		 * timestamp, CLOCK_REALTIME) to now. A line still in a buffer counts as
+		 * written; the next flush is at most OUT_FLUSH_INTERVAL_S away. */
+		uint64_t now = util_now_us();
+		for (i = 0; i < nts; i++) {
+			uint64_t lat = now > ts[i] ? now - ts[i] : 0;
+			m->lat_hist[lat_bucket(lat)]++;
+			m->st.lat_n++;
+			if (lat > m->st.lat_max_us)
+				m->st.lat_max_us = lat;
+		}
+	}
 }
 
 /* The output thread's loop; also run inline (once == true: until the queue is empty)
@@ -640,6 +701,10 @@ void out_mgr_get_stats(struct out_mgr *m, struct out_stats *s)
 	pthread_mutex_lock(&m->mu);
 	*s = m->st;
 	s->depth = m->n;
+	if (m->st.lat_n) {
+		s->lat_p50_us = lat_pct(m, 50);
+		s->lat_p99_us = lat_pct(m, 99);
+	}
 	pthread_mutex_unlock(&m->mu);
 }
 

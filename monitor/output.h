@@ -39,6 +39,8 @@ struct out_meta {
 	const char *dataset;   /* event.dataset of a record ("tls", "dns", "arp"); static or NULL */
 	int severity;          /* event.severity 1..10; 0 = unknown */
 	char id[OUT_ID_MAX];   /* event.id; "" = none */
+	uint64_t ts_us;        /* time of the packet that raised it (live: its arrival), for
+				* the alert latency figures; 0 = not measured (aggregates) */
 };
 
 #define OUT_ACTION_MAX 64
@@ -169,6 +171,9 @@ int out_syslog_facility(const char *name);
 
 struct output;
 
+/* One sensor's baselines, as fetch_baselines finds them (borrowed for the call). */
+typedef void (*out_baseline_fn)(void *ud, const char *sensor, const char *json, size_t len);
+
 struct output_ops {
 	const char *scheme; /* "jsonl" in "jsonl:/path" */
 	/* arg is the text after "scheme:"; returns 0 or -1 with err filled. */
@@ -187,6 +192,10 @@ struct output_ops {
 	 * util_mono_s(). */
 	void (*tick)(struct output *o, double now);
 	void (*close)(struct output *o);
+	/* Optional (Redis): calls fn with every sensor's published baselines (the
+	 * OUT_BASELINE lines, by sensor name); before out_mgr_start only. Returns how many,
+	 * or -1 when the store cannot be read (said once on stderr). */
+	int (*fetch_baselines)(struct output *o, out_baseline_fn fn, void *ud);
 };
 
 #define OUT_TICK_INTERVAL_S 0.25
@@ -217,6 +226,9 @@ extern const struct output_ops out_syslog_tcp_ops;
 struct out_stats {
 	uint64_t submitted, written, dropped, errors;
 	uint64_t depth, peak_depth;
+	/* Live runs: from a packet's arrival to its alert handed to every output and
+	 * flushed (lines with out_meta.ts_us), in microseconds. */
+	uint64_t lat_n, lat_p50_us, lat_p99_us, lat_max_us;
 };
 
 struct out_mgr;
@@ -232,6 +244,9 @@ int out_mgr_add(struct out_mgr *m, const char *spec, char *err, size_t errlen);
  * table (tests, embedders). Same contract as out_mgr_add; before out_mgr_start only. */
 /* True when some output keeps baselines (OUT_BASELINE): a Redis output. */
 bool out_mgr_wants_baseline(const struct out_mgr *m);
+/* The baselines every sensor published to the first output that keeps them (see
+ * output_ops.fetch_baselines); before out_mgr_start. -1 when none can be read. */
+int out_mgr_fetch_baselines(struct out_mgr *m, out_baseline_fn fn, void *ud);
 int out_mgr_add_ops(struct out_mgr *m, const struct output_ops *ops, const char *arg,
 		    char *err, size_t errlen);
 size_t out_mgr_count(const struct out_mgr *m);

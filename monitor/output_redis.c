@@ -1124,6 +1124,72 @@ static void send_baseline(struct rds *r)
 	freeReplyObject(rep);
 }
 
+/* ---------------------------------------------------------------- shared baselines */
+
+#define REDIS_MAX_PEERS 256
+
+/* A sensor name as heartbeats write it: nothing that could make another key. */
+static bool peer_name_ok(const char *s, size_t n)
+{
+	if (n == 0 || n >= OUT_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+/* The baselines of every sensor in <prefix>sensors: ZRANGE, then one pipelined GET
+ * per name. Synchronous, at start-up, before the output thread. */
+static int rds_fetch_baselines(struct output *o, out_baseline_fn fn, void *ud)
+{
+	struct rds *r = o->priv;
+	redisReply *names = NULL, *rep;
+	char key[OUT_KEY_MAX + OUT_NAME_MAX + 16];
+	int n = 0;
+
+	if (r->c == NULL && connect_redis(r) != 0)
+		return -1;
+	if (redisAppendCommand(r->c, "ZRANGE %s 0 %d", r->sensors_key, REDIS_MAX_PEERS - 1) != REDIS_OK ||
+	    get_reply(r, &names) != 0) {
+		conn_failed(r, "ZRANGE (shared baselines)");
+		return -1;
+	}
+	if (names->type != REDIS_REPLY_ARRAY) {
+		out_logf(o, "shared baselines: ZRANGE %s: %s", r->sensors_key,
+			 names->type == REDIS_REPLY_ERROR ? names->str : "not a sorted set");
+		freeReplyObject(names);
+		return -1;
+	}
+	size_t want = 0;
+	for (size_t i = 0; i < names->elements; i++) {
+		redisReply *e = names->element[i];
+		if (e->type != REDIS_REPLY_STRING || !peer_name_ok(e->str, e->len))
+			continue;
+		snprintf(key, sizeof(key), "%sbaseline:%s", r->opt.prefix, e->str);
+		redisAppendCommand(r->c, "GET %s", key);
+		want++;
+	}
+	for (size_t i = 0, k = 0; k < want && i < names->elements; i++) {
+		redisReply *e = names->element[i];
+		if (e->type != REDIS_REPLY_STRING || !peer_name_ok(e->str, e->len))
+			continue;
+		k++;
+		if (get_reply(r, &rep) != 0) {
+			freeReplyObject(names);
+			conn_failed(r, "GET (shared baselines)");
+			return -1;
+		}
+		if (rep->type == REDIS_REPLY_STRING && rep->len > 0) {
+			fn(ud, e->str, rep->str, rep->len);
+			n++;
+		}
+		freeReplyObject(rep);
+	}
+	freeReplyObject(names);
+	return n;
+}
+
 /* ---------------------------------------------------------------- service */
 
 /* Reconnects when due, replays the spool, beats the heart. */
@@ -1434,6 +1500,7 @@ const struct output_ops out_redis_ops = {
 	.reopen = rds_reopen,
 	.tick = rds_tick,
 	.close = rds_close,
+	.fetch_baselines = rds_fetch_baselines,
 };
 
 const struct output_ops out_redis_unix_ops = {
@@ -1445,6 +1512,7 @@ const struct output_ops out_redis_unix_ops = {
 	.reopen = rds_reopen,
 	.tick = rds_tick,
 	.close = rds_close,
+	.fetch_baselines = rds_fetch_baselines,
 };
 
 const struct output_ops out_rediss_ops = {

@@ -15,12 +15,14 @@
 
 #include "../detectors/detector.h"
 #include "app.h"
+#include "classify.h"
 #include "output.h"
 #include "decode/dhcp.h"
 #include "decode/dns.h"
 #include "decode/ndp.h"
 #include "decode/quic.h"
 #include "decode/tls.h"
+#include "decode/vrrp.h"
 #include "sensor.h"
 #include "sig.h"
 #include "state.h"
@@ -35,6 +37,7 @@
  * first wanted and freed with the flow: bounded by the flow table. */
 struct flow_app {
 	void *st[APP_MAX_CONSUMERS];
+	struct cls_flow *cls;   /* packets kept for nDPI and its state (classify.h) */
 };
 
 /* UDP ports whose payload is parsed on every packet (DNS, mDNS, LLMNR, NBT-NS, DHCP,
@@ -69,6 +72,7 @@ struct sensor {
 	uint64_t next_save_us;          /* packet time of the next periodic state save */
 	uint64_t next_baseline_us;      /* ... of the next baseline sent to Redis */
 	bool publish_baselines;         /* a Redis output keeps them */
+	struct cls *cls;                /* nDPI (sensor.ndpi), NULL when off */
 	char state_file[4096];          /* "" = no persistence */
 	struct dns_msg dns;             /* scratch for one DNS message (~20 KiB) */
 	struct tls_hello quic_hello;    /* scratch for a QUIC Initial's ClientHello */
@@ -76,7 +80,8 @@ struct sensor {
 
 static const char *const sensor_keys[] = { "name", "signatures_dir", "community_id_seed",
 					   "state_file", "learning_window", "state_interval",
-					   "baseline_interval", NULL };
+					   "baseline_interval", "user", "seccomp", "ndpi",
+					   "shared_baselines", NULL };
 static const char *const flow_keys[] = { "max", "tcp_idle", "tcp_closed", "udp_idle", "other_idle",
 					 NULL };
 static const char *const stream_keys[] = { "max_bytes", "max_total", "max_out_of_order", NULL };
@@ -96,6 +101,7 @@ int sensor_cfg_load(struct sensor_cfg *sc, const struct cfg *c, char *err, size_
 	sc->learning_s = SENSOR_DEFAULT_LEARNING_S;
 	sc->state_interval_s = SENSOR_DEFAULT_STATE_INTERVAL_S;
 	sc->baseline_interval_s = SENSOR_DEFAULT_BASELINE_INTERVAL_S;
+	sc->ndpi = true;
 	if (!c || !c->root)
 		return 0;
 
@@ -127,6 +133,15 @@ int sensor_cfg_load(struct sensor_cfg *sc, const struct cfg *c, char *err, size_
 	GET(cfg_duration, sen, "learning_window", 0, 30 * 86400, sc->learning_s);
 	GET(cfg_duration, sen, "state_interval", 1, 86400, sc->state_interval_s);
 	GET(cfg_duration, sen, "baseline_interval", 0, 86400, sc->baseline_interval_s);
+	bool b;
+	if ((r = cfg_bool(c, sen, "ndpi", &b, err, errlen)) < 0)
+		return -1;
+	if (r)
+		sc->ndpi = b;
+	if ((r = cfg_bool(c, sen, "shared_baselines", &b, err, errlen)) < 0)
+		return -1;
+	if (r)
+		sc->shared_baselines = b;
 	GET(cfg_uint, fl, "max", 1024, 16777216, sc->flow.max_flows);
 	GET(cfg_duration, fl, "tcp_idle", 1, 86400, sc->flow.tcp_idle_s);
 	GET(cfg_duration, fl, "tcp_closed", 1, 86400, sc->flow.tcp_closed_s);
@@ -156,9 +171,85 @@ static void on_flow_free(struct flow *f, void *ud)
 		for (size_t i = 0; i < app_consumer_count; i++)
 			if (fa->st[i] && app_consumers[i]->free_state)
 				app_consumers[i]->free_state(fa->st[i]);
+		cls_flow_free(s->cls, fa->cls);
 		free(fa);
 		f->app = NULL;
 	}
+}
+
+/* Shared baselines (DESIGN.md "Baselines"): every sensor's published baselines (Redis,
+ * <prefix>baseline:<name>) merged with this sensor's own state, so a change one
+ * sensor never saw is judged against what all have seen. Per detector, list members
+ * (bindings, servers, names...) are concatenated, the other sensors' first and this
+ * sensor's own state file last: a detector loading them keeps the last word, its
+ * own. A peer's damaged JSON is skipped (said once). Takes and returns a reference. */
+struct merge_ctx {
+	json_t *peers;
+	const char *self;
+	bool have_own;  /* a state file: our own published copy is older, skip it */
+	int used;
+};
+
+static void merge_into(json_t *dst, const json_t *src)
+{
+	const char *det, *key;
+	json_t *sec, *v;
+
+	json_object_foreach((json_t *)src, det, sec) {
+		if (!json_is_object(sec))
+			continue;
+		json_t *d = json_object_get(dst, det);
+		if (!d) {
+			json_object_set_new(dst, det, json_deep_copy(sec));
+			continue;
+		}
+		json_object_foreach(sec, key, v) {
+			json_t *have = json_object_get(d, key);
+			if (json_is_array(v) && json_is_array(have))
+				json_array_extend(have, v);
+			else
+				json_object_set(d, key, v);
+		}
+	}
+}
+
+static void on_peer(void *ud, const char *sensor, const char *text, size_t len)
+{
+	struct merge_ctx *m = ud;
+	json_error_t je;
+	if (m->have_own && m->self && strcmp(sensor, m->self) == 0)
+		return; /* our own copy: the state file is newer */
+	json_t *j = json_loadb(text, len, 0, &je);
+	if (!j || !json_is_object(j)) {
+		fprintf(stderr, "onpath: shared baselines of %s ignored: %s\n", sensor,
+			j ? "not an object" : je.text);
+		json_decref(j);
+		return;
+	}
+	merge_into(m->peers, j);
+	json_decref(j);
+	m->used++;
+}
+
+static json_t *shared_baselines(struct out_mgr *out, json_t *own, const char *self)
+{
+	struct merge_ctx m = { json_object(), self, own != NULL, 0 };
+	if (!m.peers)
+		return own;
+	int n = out_mgr_fetch_baselines(out, on_peer, &m);
+	if (n <= 0 || m.used == 0) {
+		if (n < 0)
+			fprintf(stderr, "onpath: shared baselines unavailable: starting from %s\n",
+				own ? "the state file" : "nothing");
+		json_decref(m.peers);
+		return own;
+	}
+	if (own)
+		merge_into(m.peers, own);
+	json_decref(own);
+	fprintf(stderr, "onpath: started from the shared baselines of %d sensor%s\n", m.used,
+		m.used == 1 ? "" : "s");
+	return m.peers;
 }
 
 struct sensor *sensor_new(const struct sensor_cfg *sc, const struct cfg *c, struct out_mgr *out,
@@ -188,6 +279,9 @@ struct sensor *sensor_new(const struct sensor_cfg *sc, const struct cfg *c, stru
 			return NULL;
 		}
 	}
+	if (s->cfg.shared_baselines && out)
+		saved = shared_baselines(out, saved, s->cfg.alert.sensor_name);
+	det_set_community_seed(s->cfg.community_id_seed);
 	s->dets = det_registry_new_state(c, s->cfg.sig_dir, saved, s->cfg.learning_s, err, errlen);
 	json_decref(saved);
 	if (!s->dets) {
@@ -195,6 +289,11 @@ struct sensor *sensor_new(const struct sensor_cfg *sc, const struct cfg *c, stru
 		return NULL;
 	}
 	s->publish_baselines = out && s->cfg.baseline_interval_s > 0 && out_mgr_wants_baseline(out);
+	if (s->cfg.ndpi && !(s->cls = cls_new())) {
+		snprintf(err, errlen, "out of memory");
+		sensor_free(s);
+		return NULL;
+	}
 	udp_ports_init();
 	return s;
 }
@@ -212,6 +311,7 @@ void sensor_free(struct sensor *s)
 		det_registry_free(s->dets);
 	if (s->alerts)
 		alert_pipe_free(s->alerts);
+	cls_free(s->cls);
 	free(s);
 }
 
@@ -224,6 +324,7 @@ int sensor_reload(struct sensor *s, const struct cfg *c, char *err, size_t errle
 	/* The learned baselines survive a reload: the new detectors start from what the
 	 * running ones know, not cold. */
 	json_t *now = det_registry_save(s->dets);
+	det_set_community_seed(sc.community_id_seed);
 	struct det_registry *r = det_registry_new_state(c, dir, now, sc.learning_s, err, errlen);
 	json_decref(now);
 	if (!r)
@@ -299,6 +400,8 @@ static void meta_from_pkt(struct ev_meta *m, const struct pkt *p)
 	m->sport = p->sport;
 	m->dport = p->dport;
 	m->community_id = "";
+	m->ndpi = NULL;
+	m->ndpi_ctx = NULL;
 }
 
 /* A new flow: ask every consumer whether it wants it. */
@@ -317,6 +420,30 @@ static void flow_setup(struct sensor *s, struct flow *f)
 	if (!want)
 		f->flags |= FLOW_F_BULK;
 	(void)s;
+}
+
+/* ev_meta.ndpi of an inspected flow: nDPI reads the flow's kept packets only when an
+ * alert asks (classify.h). */
+struct ndpi_req {
+	struct sensor *s;
+	struct cls_flow *cf;
+	struct det_ndpi nd;
+};
+
+static const struct det_ndpi *ndpi_lazy(void *ctx)
+{
+	struct ndpi_req *q = ctx;
+	struct cls_info ci;
+	if (!cls_look(q->s->cls, q->cf, &ci))
+		return NULL;
+	util_strlcpy(q->nd.proto, ci.proto, sizeof(q->nd.proto));
+	q->nd.nrisks = 0;
+	for (uint64_t r = ci.risk; r && q->nd.nrisks < DET_NDPI_RISKS; r &= r - 1) {
+		const char *name = cls_risk_name((unsigned)__builtin_ctzll(r));
+		if (name)
+			q->nd.risks[q->nd.nrisks++] = name;
+	}
+	return &q->nd;
 }
 
 static void flow_data(struct sensor *s, struct flow *f, int dir, const struct pkt *p)
@@ -353,6 +480,11 @@ static void flow_data(struct sensor *s, struct flow *f, int dir, const struct pk
 	const uint8_t *data = stream_data(st, &len);
 	struct ev_meta m;
 	meta_from_pkt(&m, p);
+	struct ndpi_req nq = { s, fa->cls, { "", { NULL }, 0 } };
+	if (fa->cls) {
+		m.ndpi = ndpi_lazy;
+		m.ndpi_ctx = &nq;
+	}
 	struct app_ctx ctx = { s->dets, s->alerts, &m, &s->st.app_malformed };
 	for (size_t i = 0; i < app_consumer_count; i++) {
 		if (!(f->want & (1u << i)))
@@ -465,6 +597,33 @@ static void __attribute__((noinline)) packet_ndp(struct sensor *s, const struct 
 	det_dispatch_ndp(s->dets, &ev, s->alerts);
 }
 
+/* VRRP advertisements (IP protocol 112) for the fhrp detector, which also tells the
+ * arp detector which MACs speak for a virtual address (detectors/lan.h). */
+static void __attribute__((noinline)) packet_vrrp(struct sensor *s, const struct pkt *p)
+{
+	if (!det_wants_vrrp(s->dets))
+		return;
+	struct vrrp_msg vm;
+	if (dec_vrrp(p, &vm) != VRRP_OK)
+		return;
+	struct vrrp_ev ev;
+	meta_from_pkt(&ev.m, p);
+	ev.vrrp = &vm;
+	det_dispatch_vrrp(s->dets, &ev, s->alerts);
+}
+
+/* The first packets of a flow some consumer wants are kept for nDPI, which reads them
+ * if an alert on the flow asks (classify.h). */
+static void classify(struct sensor *s, struct flow *f, const struct pkt *p)
+{
+	struct flow_app *fa = f->app;
+	if (!fa && !(fa = f->app = calloc(1, sizeof(*fa))))
+		return;
+	if (!fa->cls && !(fa->cls = cls_flow_new(s->cls)))
+		return;
+	cls_keep(s->cls, fa->cls, p->l3, p->l3_len, p->ts_us);
+}
+
 /* A new flow, or one some consumer still wants. */
 static void __attribute__((noinline))
 packet_flow(struct sensor *s, struct flow *f, int created, int dir, const struct pkt *p)
@@ -475,6 +634,10 @@ packet_flow(struct sensor *s, struct flow *f, int created, int dir, const struct
 		s->st.bulk_packets++;
 		return;
 	}
+	/* Only segments with data: nDPI names TLS, SSH, SMTP... from them alone, and a
+	 * SYN flood then costs nothing here. */
+	if (s->cls && p->l3 && p->payload_len)
+		classify(s, f, p);
 	if (p->flags & PKT_F_TCP)
 		flow_data(s, f, dir, p);
 }
@@ -511,6 +674,10 @@ packet_decode(struct sensor *s, int linktype, uint64_t ts_us, uint32_t caplen, u
 	} else if ((p.flags & PKT_F_ICMP) && p.ip_proto == 58 && p.icmp_type >= 133 &&
 		   p.icmp_type <= 137) {
 		packet_ndp(s, &p);
+	} else if ((p.flags & (PKT_F_IP | PKT_F_LATER_FRAG)) == PKT_F_IP &&
+		   __builtin_expect(p.ip_proto == VRRP_IPPROTO, 0)) {
+		packet_vrrp(s, &p);
+		return;
 	}
 
 	/* NULL for anything that is not a TCP, UDP or ICMP packet with its header (later

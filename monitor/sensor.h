@@ -21,6 +21,8 @@ struct sensor_cfg {
 	uint64_t learning_s;         /* cold-start learning window */
 	uint64_t state_interval_s;   /* periodic save, packet time */
 	uint64_t baseline_interval_s; /* baselines to Redis (packet time); 0 = never */
+	bool ndpi;                   /* nDPI on inspected flows (classify.h); default on */
+	bool shared_baselines;       /* start from every sensor's baselines in Redis */
 	uint16_t community_id_seed;
 };
 

@@ -59,6 +59,16 @@ grep -q 'packets' "$tmp/e" && grep -q 'arp.ethernet_mismatch' "$tmp/e" && pass "
 "$ONPATH" $SIGS -r "$tmp/mm.pcap" -o jsonl:/dev/null 2>"$tmp/e" >/dev/null
 grep -q "$(printf '\r')" "$tmp/e" && fail "progress line printed although stderr is not a terminal" || pass "no progress line off a terminal"
 
+# Protocol records: off by default; --log LIST is checked; --log arp adds arp records
+# and leaves the alerts as they were.
+[ "$(grep -c '"kind":"event"' "$tmp/o1")" -eq 0 ] && pass "no records by default" || fail "records by default"
+"$ONPATH" -q $SIGS -r "$tmp/mm.pcap" --log tls,bogus >/dev/null 2>"$tmp/e"; rc=$?
+[ $rc -eq 2 ] && grep -q -- "--log 'tls,bogus'" "$tmp/e" && pass "--log with an unknown name: exit 2" || fail "--log bogus (rc=$rc)"
+"$ONPATH" -q $SIGS -r "$tmp/mm.pcap" --no-stats --log arp >"$tmp/o3" 2>"$tmp/e" &&
+	[ "$(grep -c '"kind":"event","module":"onpath","dataset":"arp"' "$tmp/o3")" -ge 1 ] &&
+	[ "$(grep -c '"kind":"alert"' "$tmp/o3")" -eq "$(grep -c '"kind":"alert"' "$tmp/o1")" ] &&
+	pass "--log arp: records next to the same alerts" || fail "--log arp"
+
 # A truncated capture: the record is named, the run goes on to the end.
 sz=$(wc -c <"$tmp/mm.pcap")
 head -c $((sz - 10)) "$tmp/mm.pcap" >"$tmp/trunc.pcap"

@@ -19,6 +19,8 @@
 #  6. /metrics while running (Redis state, spool size, queue).
 #  7. through a local TLS tunnel (stunnel4) to a TLS-only redis-server, when both
 #     are available (Debian's hiredis 0.14 has no TLS of its own).
+#  8. records=yes with --log-dns: the dns records (hostile names) land in onpath:dns,
+#     not in the alert stream.
 #
 # Needs redis-server and python3; skips (77) without them.
 # shellcheck disable=SC2016
@@ -424,6 +426,53 @@ EOF
 		note "ok: through stunnel to a TLS-only Redis"
 	fi
 fi
+
+# ---------------------------------------------------------------- 8. records
+note "== 8. records=yes: dns records in onpath:dns"
+rc DEL onpath:alerts onpath:dns >/dev/null
+run_sensor rec "$top_srcdir/tests/captures/hostile-dns.pcap" "redis://127.0.0.1:$port/0?records=yes" --log-dns
+nrec=$(grep -c '"kind":"event"' "$tmp/rec.jsonl" || true)
+nal=$(grep -c '"kind":"alert"' "$tmp/rec.jsonl" || true)
+[ "$nrec" -gt 0 ] || die "--log-dns wrote no dns record"
+$CHECK wait-xlen onpath:dns "$nrec" 20 >&2 || die "records did not reach onpath:dns"
+$CHECK wait-xlen onpath:alerts "$nal" 20 >&2 || die "alerts did not reach onpath:alerts"
+[ "$(rc XLEN onpath:dns)" = "$nrec" ] || die "onpath:dns holds $(rc XLEN onpath:dns) entries, jsonl $nrec records"
+[ "$(rc XLEN onpath:alerts)" = "$nal" ] || die "onpath:alerts holds $(rc XLEN onpath:alerts), jsonl $nal alerts (records leaked into it?)"
+rc XRANGE onpath:dns - + | grep -q 'type.*dns' || die "onpath:dns entries lack type dns: $(rc XRANGE onpath:dns - +)"
+note "ok: $nrec dns records in onpath:dns, $nal alerts in onpath:alerts"
+
+# ---------------------------------------------------------------- 9. shared baselines
+# Sensor "sa" learns 192.0.2.77 at 02:00:00:00:07:77 and publishes its baselines;
+# sensor "sb" (sensor.shared_baselines) then sees 192.0.2.77 answered from
+# 02:00:00:00:06:66: judged against what sa saw, that is a change. A sensor without
+# sharing ("sc") sees a new station: no alert.
+note "== 9. shared baselines"
+"$PYTHON3" - "$tmp/share-a.pcap" "$tmp/share-b.pcap" <<'EOF'
+import struct, sys
+def arp_reply(mac, ip, t):
+    m = bytes.fromhex(mac.replace(":", ""))
+    ipb = bytes(int(x) for x in ip.split("."))
+    tgt_mac, tgt_ip = bytes.fromhex("020000000001"), bytes([192, 0, 2, 1])
+    eth = tgt_mac + m + b"\x08\x06"
+    arp = struct.pack(">HHBBH", 1, 0x0800, 6, 4, 2) + m + ipb + tgt_mac + tgt_ip
+    frame = (eth + arp).ljust(60, b"\0")
+    return struct.pack("<IIII", t, 0, len(frame), len(frame)) + frame
+hdr = struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)
+with open(sys.argv[1], "wb") as f:
+    f.write(hdr + b"".join(arp_reply("02:00:00:00:07:77", "192.0.2.77", 1704067200 + i) for i in range(3)))
+with open(sys.argv[2], "wb") as f:
+    f.write(hdr + b"".join(arp_reply("02:00:00:00:06:66", "192.0.2.77", 1704153600 + i) for i in range(3)))
+EOF
+printf 'sensor:\n  shared_baselines: true\n' >"$tmp/share.yaml"
+run_sensor sa "$tmp/share-a.pcap" "redis://127.0.0.1:$port/0?heartbeat=1s"
+rc GET onpath:baseline:sa | grep -q '192.0.2.77' || die "sensor sa published no baseline with 192.0.2.77"
+run_sensor sb "$tmp/share-b.pcap" "redis://127.0.0.1:$port/0" -c "$tmp/share.yaml"
+grep -q 'started from the shared baselines of' "$tmp/sb.err" || die "sb did not load the shared baselines: $(cat "$tmp/sb.err")"
+grep '"arp.ip_mac_changed"' "$tmp/sb.jsonl" | grep -q '"old_mac":"02:00:00:00:07:77"' ||
+	die "sb did not judge 192.0.2.77 against sa's baseline: $(cat "$tmp/sb.jsonl")"
+run_sensor sc "$tmp/share-b.pcap" "redis://127.0.0.1:$port/0"
+! grep -q '"arp.ip_mac_changed"' "$tmp/sc.jsonl" || die "sc, without sharing, reported a change it cannot know"
+note "ok: a change seen by one sensor judged against another's baseline"
 
 redis_stop "$tmp/r1"
 redis_stop "$tmp/ru" "$uport"

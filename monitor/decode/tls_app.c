@@ -16,6 +16,13 @@
  *   Certificate  -> {client, server, chain}
  * A HelloRetryRequest is not dispatched: the second ClientHello is (after_hrr set), and
  * the final ServerHello carries after_hrr.
+ *
+ * A handshake that fails after its ClientHello gets one failure event (fail set, the
+ * hellos in failed_client/failed_server, m the packet that ended it): a fatal alert
+ * record from either side before the handshake completed, or a FIN/RST from either
+ * side before any ServerHello. Clients that fall back to a lower version after such a
+ * failure (and the attackers who cause it) are what detectors/downgrade.c looks for.
+ * A flow that just stops (expiry, gap) sends nothing.
  */
 #include "config.h"
 
@@ -33,12 +40,14 @@
 #define F_SH 0x02     /* a ServerHello was dispatched */
 #define F_HRR 0x04    /* a HelloRetryRequest was seen */
 #define F_DONE 0x08   /* nothing more wanted from this flow */
+#define F_FAIL 0x10   /* the failure event was dispatched */
 
 struct tls_app {
 	struct tls_dir d[2];
 	struct tls_hello *ch, *sh;   /* owned */
 	uint8_t flags;
 	int8_t server_dir;           /* direction of the ServerHello, -1 before */
+	int8_t client_dir;           /* direction of the ClientHello, -1 before */
 };
 
 struct cb_ctx {
@@ -56,6 +65,27 @@ static void dispatch(struct cb_ctx *c, const struct cert_chain *chain)
 	ev.client = (c->t->flags & F_CH) ? c->t->ch : NULL;
 	ev.server = (c->t->flags & F_SH) ? c->t->sh : NULL;
 	ev.chain = chain;
+	if (c->ctx->dets)
+		det_dispatch_tls(c->ctx->dets, &ev, c->ctx->alerts);
+}
+
+/* The handshake failed in direction c->dir (how: enum tls_fail; d: that direction, for
+ * the alert). Once per flow; the flow is done afterwards. */
+static void dispatch_fail(struct cb_ctx *c, uint8_t how, const struct tls_dir *d)
+{
+	struct tls_app *t = c->t;
+	struct tls_ev ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.m = *c->ctx->m;
+	ev.fail = how;
+	ev.fail_by_server = c->dir != t->client_dir;
+	if (how == TLS_FAIL_ALERT) {
+		ev.alert_level = d->alert_level;
+		ev.alert_desc = d->alert_desc;
+	}
+	ev.failed_client = t->ch;
+	ev.failed_server = (t->flags & F_SH) ? t->sh : NULL;
+	t->flags |= F_FAIL | F_DONE;
 	if (c->ctx->dets)
 		det_dispatch_tls(c->ctx->dets, &ev, c->ctx->alerts);
 }
@@ -100,6 +130,7 @@ static int on_client_hello(struct cb_ctx *c, unsigned type, const uint8_t *body,
 	h->after_hrr = (t->flags & F_HRR) != 0;
 	h->record_version = type == TLS_HS_SSL2_CLIENT_HELLO ? TLS_V_SSL2 : c->recv;
 	t->flags |= F_CH;
+	t->client_dir = (int8_t)c->dir;
 	dispatch(c, NULL);
 	return 0;
 }
@@ -261,6 +292,7 @@ static enum app_verdict tls_on_data(struct app_ctx *ctx, void **state, struct fl
 		if (!t)
 			return APP_DONE;
 		t->server_dir = -1;
+		t->client_dir = -1;
 		*state = t;
 	}
 	struct cb_ctx c = { t, ctx, dir, 0 };
@@ -269,6 +301,14 @@ static enum app_verdict tls_on_data(struct app_ctx *ctx, void **state, struct fl
 	dec_tls_feed(d, data, len, on_msg, &c);
 	if (d->stop == TLS_STOP_ERROR && !(first && d->err == TLS_ERR_NOT_TLS))
 		malformed(&c);
+	/* A failed attempt: a fatal alert before the handshake completed (F_DONE is set at
+	 * the Certificate or the TLS 1.3 ServerHello), or a close before any ServerHello. */
+	if ((t->flags & F_CH) && !(t->flags & (F_FAIL | F_DONE))) {
+		if (d->stop == TLS_STOP_ALERT)
+			dispatch_fail(&c, TLS_FAIL_ALERT, d);
+		else if (!(t->flags & F_SH) && (sflags & STREAM_F_FIN))
+			dispatch_fail(&c, TLS_FAIL_CLOSE, d);
+	}
 	if (!d->stop && (sflags & (STREAM_F_FIN | STREAM_F_GAP | STREAM_F_FULL))) {
 		/* Nothing more will come in this direction. */
 		d->stop = TLS_STOP_ERROR;

@@ -52,6 +52,13 @@ void det_dispatch_tls(struct det_registry *r, const struct tls_ev *ev, struct al
 		check_hello(ev->client);
 	if (ev->server)
 		check_hello(ev->server);
+	/* A failure event: its hellos, and nothing else set. */
+	if (ev->fail && (!ev->failed_client || ev->client || ev->server || ev->chain))
+		abort();
+	if (ev->failed_client)
+		check_hello(ev->failed_client);
+	if (ev->failed_server)
+		check_hello(ev->failed_server);
 	if (ev->chain) {
 		if (ev->chain->n > CERT_MAX_CHAIN || ev->chain->n > ev->chain->total)
 			abort();

@@ -8,6 +8,10 @@
                                         paths (e.g. onpath.evidence.new_mac) equal value
                                         (substring match for strings)
       [--expect-any PHASE:ACTION1|ACTION2...]  at least one of the actions in PHASE
+      [--expect-incident ACTION1+ACTION2...[:path=value,...]]
+                                        at least one incident line (event.kind
+                                        "incident", any revision) whose
+                                        onpath.incident.actions hold every ACTION
 
 The phases file has lines "NAME EPOCH_SECONDS" in order; an alert belongs to the phase
 whose start is the latest one not after the alert's first_seen (or @timestamp). Live
@@ -46,6 +50,7 @@ def main():
     ap.add_argument("--quiet", action="append", default=[])
     ap.add_argument("--expect", action="append", default=[])
     ap.add_argument("--expect-any", action="append", default=[])
+    ap.add_argument("--expect-incident", action="append", default=[])
     o = ap.parse_args()
 
     phases = []
@@ -54,6 +59,7 @@ def main():
         if len(f) == 2:
             phases.append((f[0], float(f[1])))
     alerts = []
+    incidents = []
     try:
         lines = open(o.alerts).read().splitlines()
     except FileNotFoundError:
@@ -66,6 +72,9 @@ def main():
         except ValueError as e:
             print("%s:%d: not JSON: %s" % (o.alerts, ln, e))
             return 1
+        if (a.get("event") or {}).get("kind") == "incident":
+            incidents.append(a)
+            continue
         if (a.get("event") or {}).get("kind") not in (None, "alert"):
             continue
         t = ts_of(a)
@@ -131,6 +140,37 @@ def main():
         else:
             ok = False
             print("FAIL: none of %s during %s" % (", ".join(want), ph))
+    for e in o.expect_incident:
+        parts = e.split(":", 1)
+        want = [w for w in parts[0].split("+") if w]
+        conds = []
+        if len(parts) == 2 and parts[1]:
+            for c in parts[1].split(","):
+                k, v = c.split("=", 1)
+                conds.append((k, v))
+        found = None
+        for a in incidents:
+            acts = get(a, "onpath.incident.actions") or []
+            good = all(w in acts for w in want)
+            for k, v in conds:
+                got = get(a, k)
+                if isinstance(got, list):
+                    good = good and any(v.lower() in str(x).lower() for x in got)
+                elif isinstance(got, str):
+                    good = good and v.lower() in got.lower()
+                else:
+                    good = good and str(got).lower() == v.lower()
+            if good:
+                found = a
+                break
+        if found is None:
+            ok = False
+            print("FAIL: no incident holding %s matching %s (%d incident lines)" % (
+                "+".join(want), conds or "-", len(incidents)))
+        else:
+            print("ok: incident %s (severity %s): %s" % (
+                get(found, "event.id"), get(found, "event.severity"),
+                ", ".join(get(found, "onpath.incident.actions") or [])))
     return 0 if ok else 1
 
 

@@ -21,7 +21,8 @@
 # then sees every forwarded frame); the fallback is chosen automatically.
 #
 # Addresses only from 192.0.2.0/24 (documentation), MACs 02:00:00:00:00:xx, no default
-# route, IPv6 off in every namespace (no autoconfiguration chatter). Processes are
+# route, IPv6 off in every namespace (no autoconfiguration chatter) unless LAB_IPV6=1
+# (then the hosts have link-local and 2001:db8:1::/64 addresses). Processes are
 # Checksum offload is off on the hosts (ethtool) so the frames on the SPAN port carry
 # real checksums. Processes are started with lab_bg and ended by PID at exit; namespaces are deleted at exit (trap,
 # also on failure or signal).
@@ -147,10 +148,18 @@ _lab_host() {
 	ip netns add "$_ns" || die "ip netns add $_ns failed"
 	lab_nss="$lab_nss $_ns"
 	_lab_quiet_ns "$_ns"
+	if [ "${LAB_IPV6:-0}" = 1 ]; then
+		# IPv6 for scenarios that need it (LAB_IPV6=1 before lab_up): link-local from
+		# the MAC, 2001:db8:1::<last byte of the IPv4>/64, no DAD delay.
+		ip netns exec "$_ns" sh -c 'echo 0 >/proc/sys/net/ipv6/conf/all/disable_ipv6;
+			echo 0 >/proc/sys/net/ipv6/conf/default/disable_ipv6;
+			echo 0 >/proc/sys/net/ipv6/conf/default/accept_dad'
+	fi
 	ip -n "$lab_pfx-sw" link add "$2" type veth peer name eth0 netns "$_ns" ||
 		die "veth for $1 failed"
 	ip -n "$_ns" link set eth0 address "$4"
 	ip -n "$_ns" addr add "$3/24" dev eth0
+	[ "${LAB_IPV6:-0}" != 1 ] || ip -n "$_ns" -6 addr add "2001:db8:1::$(printf %x "${3##*.}")/64" dev eth0 nodad
 	ip -n "$_ns" link set eth0 up
 	# No checksum offload: frames leave with real checksums, so raw-socket clients
 	# (udhcpc) accept them and the pcap replays cleanly. Needs ethtool.
@@ -291,5 +300,8 @@ detectors:
     allowed_dns: [$LAB_GW_IP]
   dns:
     resolvers: [$LAB_GW_IP]
+  ndp:
+    allowed_routers: ["$LAB_GW_MAC"]
+    allowed_prefixes: ["2001:db8:1::/64"]
 EOF
 }
