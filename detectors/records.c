@@ -103,16 +103,7 @@ void det_record_open(struct jw *w, const struct alert_pipe *ap, uint64_t ts_us,
 	jw_str(w, NULL, type);
 	jw_arr_close(w);
 	jw_obj_close(w);
-	jw_obj_open(w, "observer");
-	jw_str(w, "name", alert_pipe_sensor_name(ap));
-	if (iface != NULL) {
-		jw_obj_open(w, "ingress");
-		jw_obj_open(w, "interface");
-		jw_str(w, "name", iface);
-		jw_obj_close(w);
-		jw_obj_close(w);
-	}
-	jw_obj_close(w);
+	alert_observer_to_json(w, alert_pipe_sensor_name(ap), iface);
 	alert_endpoints_to_json(w, ends, protocol);
 }
 

@@ -305,6 +305,20 @@ void alert_endpoints_to_json(struct jw *w, const struct alert *a, const char *pr
 	}
 }
 
+void alert_observer_to_json(struct jw *w, const char *sensor, const char *iface)
+{
+	jw_obj_open(w, "observer");
+	jw_str(w, "name", sensor);
+	if (iface != NULL) {
+		jw_obj_open(w, "ingress");
+		jw_obj_open(w, "interface");
+		jw_str(w, "name", iface);
+		jw_obj_close(w);
+		jw_obj_close(w);
+	}
+	jw_obj_close(w);
+}
+
 void alert_to_json(struct jw *w, const struct alert *a, const char *sensor, const char *iface,
 		   const char *id, uint64_t count, uint64_t first_us, uint64_t last_us,
 		   bool aggregate)
@@ -328,17 +342,7 @@ void alert_to_json(struct jw *w, const struct alert *a, const char *sensor, cons
 	jw_ts(w, "created", util_now_us());
 	jw_obj_close(w);
 
-	jw_obj_open(w, "observer");
-	jw_str(w, "name", sensor);
-	if (iface != NULL) {
-		jw_obj_open(w, "ingress");
-		jw_obj_open(w, "interface");
-		jw_str(w, "name", iface);
-		jw_obj_close(w);
-		jw_obj_close(w);
-	}
-	jw_obj_close(w);
-
+	alert_observer_to_json(w, sensor, iface);
 	alert_endpoints_to_json(w, a, NULL);
 
 	if (t != NULL && t->technique_id != NULL && t->technique_id[0] != '\0') {

@@ -145,6 +145,9 @@ void alert_to_json(struct jw *w, const struct alert *a, const char *sensor, cons
  * NULL, vlan.id), members of the object open in w. Shared with the protocol records
  * (detectors/records.c) so both kinds of line describe a flow the same way. */
 void alert_endpoints_to_json(struct jw *w, const struct alert *a, const char *protocol);
+/* Writes "observer" (name, and ingress.interface.name when iface is not NULL), a member
+ * of the object open in w; shared with the records too. */
+void alert_observer_to_json(struct jw *w, const char *sensor, const char *iface);
 
 /* Per-type counters: written (first of window + aggregates), suppressed repeats, and
  * alerts below min_severity (counted, never written). */

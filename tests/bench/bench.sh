@@ -11,6 +11,8 @@
 # 3. With BENCH_CALLGRIND=1 and valgrind installed: instructions per packet of both
 #    on a 200k-packet slice (gen_frames mixed 200000), target ratio <= 1.5. Wall
 #    times on a shared 2-core VM are noisy; instruction counts repeat exactly.
+# 5. With redis-server: alerts/s delivered to it, and the packet rate with the Redis
+#    output on vs off on the same trace.
 # 4. onpath-dashboard (when built, with redis-server): p50/p99 of a filtered page with
 #    100,000 alerts in the stream, target p99 < 50 ms (tests/bench/dashboard-bench.sh).
 #
@@ -340,8 +342,72 @@ if [ -x "$builddir/onpath-dashboard" ]; then
 	grep '^dashboard filtered page' "$data/dashboard.out" >>"$data/summary.txt" || true
 fi
 
+# ------------------------------------------------------------------ 5. Redis output
+# Alerts/s delivered to a local redis-server by the Redis output (pipelined XADD,
+# replies checked; target >= 100,000/s): tests/bench/out_redis_bench submits 200,000
+# real alert lines and times them into the stream. Then the whole pipeline: onpath on
+# 100,000 forged ARP replies from distinct addresses (about one alert each: detector,
+# JSON, de-duplication, incidents, output), for information. And the packet rate on
+# the mixed trace with the Redis output on vs off.
+redis_res="skipped"
+if command -v redis-server >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1; then
+	say "== Redis output"
+	RFLOOD=$data/arp-alerts-100000.pcap
+	[ -s "$RFLOOD" ] || python3 "$srcdir/tests/captures/make-arp-flood.py" 100000 "$RFLOOD" >/dev/null
+	rport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	rdir=$(mktemp -d)
+	redis-server --bind 127.0.0.1 --port "$rport" --dir "$rdir" --save '' --appendonly no \
+		--daemonize no --logfile "$rdir/log" &
+	rpid=$!
+	i=0
+	while ! python3 -c "import socket; socket.create_connection(('127.0.0.1', $rport), 1)" 2>/dev/null; do
+		i=$((i + 1)); [ $i -lt 50 ] || break; sleep 0.1
+	done
+	rurl="redis://127.0.0.1:$rport/0?stream_maxlen=0"
+	out_rate=
+	if [ -x "$builddir/tests/bench/out_redis_bench" ]; then
+		out_rate=$("$builddir/tests/bench/out_redis_bench" "$rurl&stream=onpath:bench" 200000 2>/dev/null |
+			sed -n 's/.*alerts_per_s=\([0-9]*\).*/\1/p')
+		say "   Redis output alone: ${out_rate:-?} alerts/s (200,000 alert lines, pipelined)"
+	fi
+	set -- $(timed /dev/null "$data/redis-alerts.err" "$ONPATH" -r "$RFLOOD" -q --stats-json \
+		--spool-dir "$rdir/spool" -o "$rurl")
+	ralerts=$(json_num "$data/redis-alerts.err" alerts_total)
+	xlen=$(python3 - "$rport" <<'EOF'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"*2\r\n$4\r\nXLEN\r\n$13\r\nonpath:alerts\r\n")
+print(int(s.recv(100)[1:].split(b"\r\n")[0]))
+EOF
+)
+	alerts_s=$(awk -v n="$xlen" -v ns="$1" 'BEGIN { printf "%.0f", n / (ns / 1e9) }')
+	redis_res=$(awk -v r="${out_rate:-0}" 'BEGIN { print (r >= 100000) ? "PASS" : "FAIL" }')
+	[ "${xlen:-0}" -ge "${ralerts:-1}" ] || redis_res=FAIL
+	say "   whole pipeline: $xlen of ${ralerts:-?} alerts in the stream in $(fmt_s "$1") s: $alerts_s alerts/s"
+	: >"$data/redis-on.times"
+	: >"$data/redis-off.times"
+	for _ in 1 2 3; do
+		timed /dev/null /dev/null "$ONPATH" -r "$TRACE" -q --no-stats --spool-dir "$rdir/spool" \
+			-o "$rurl" -o jsonl:/dev/null | cut -d' ' -f1 >>"$data/redis-on.times"
+		timed /dev/null /dev/null "$ONPATH" -r "$TRACE" -q --no-stats -o jsonl:/dev/null |
+			cut -d' ' -f1 >>"$data/redis-off.times"
+	done
+	kill "$rpid" 2>/dev/null
+	wait "$rpid" 2>/dev/null || true
+	rm -rf "$rdir"
+	on_ns=$(median <"$data/redis-on.times")
+	off_ns=$(median <"$data/redis-off.times")
+	say "   mixed trace, Redis output on: $(fmt_mpps "$packets" "$on_ns") Mpkt/s, off: $(fmt_mpps "$packets" "$off_ns") Mpkt/s (medians of 3)"
+	{
+		printf '%-34s %-26s %-12s %s\n' "alerts/s, Redis output" "${out_rate:-?}" ">= 100000" "$redis_res"
+		printf '%-34s %-26s %-12s %s\n' "alerts/s, whole pipeline to Redis" "$alerts_s" "-" "-"
+		printf '%-34s %-26s %-12s %s\n' "packet rate, Redis on / off" \
+			"$(awk -v a="$off_ns" -v b="$on_ns" 'BEGIN { printf "%.2f", a / b }')" "~1" "-"
+	} | tee -a "$data/summary.txt"
+fi
+
 if [ "${BENCH_STRICT:-0}" = 1 ]; then
-	for res in "$ratio_res" "$rss_res" "$insn_res" "$dash_res"; do
+	for res in "$ratio_res" "$rss_res" "$insn_res" "$dash_res" "$redis_res"; do
 		[ "$res" != FAIL ] || exit 1
 	done
 fi

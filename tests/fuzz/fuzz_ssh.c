@@ -21,6 +21,7 @@
 #include "app.h"
 #include "decode/ssh.h"
 #include "stream.h"
+#include "consumer.h"
 
 extern const struct app_consumer app_ssh;
 
@@ -64,6 +65,17 @@ void det_dispatch_ssh(struct det_registry *r, const struct ssh_ev *ev, struct al
 	check_msg(ev->msg);
 }
 
+/* The SSH consumer follows a flow by its responder's port: bit 2 of flags picks 22. */
+static void ssh_flow(struct flow *f, unsigned flags)
+{
+	f->key.family = 4;
+	f->key.proto = 6;
+	f->key.b[0] = 1;
+	f->key.pa = 40000;
+	f->key.pb = (flags & 4) ? 22 : 8022;
+	f->init_is_a = 1;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -77,53 +89,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (dec_ssh_kex_reply(data, size, &h) == SSH_OK && strlen(h.fp) != 50)
 		abort();
 
-	if (size < 4)
-		return 0;
-	size_t seg = data[0], flags = data[1];
-	size_t la = (size_t)data[2] << 8 | data[3];
-	const uint8_t *p = data + 4;
-	size_t n = size - 4;
-	if (la > n)
-		la = n;
-	const uint8_t *dir_data[2] = { p, p + la };
-	size_t dir_len[2] = { la, n - la };
-	size_t have[2] = { 0, 0 };
-	uint64_t malformed = 0;
-	struct ev_meta m;
-	memset(&m, 0, sizeof(m));
-	m.community_id = "";
-	/* A non-NULL registry (never dereferenced: det_dispatch_ssh is the stub above). */
-	struct app_ctx ctx = { (struct det_registry *)&m, NULL, &m, &malformed };
-	void *state = NULL;
-	struct flow f;
-	memset(&f, 0, sizeof(f));
-	f.key.family = 4;
-	f.key.proto = 6;
-	f.key.b[0] = 1;
-	f.key.pa = 40000;
-	f.key.pb = (flags & 4) ? 22 : 8022;
-	f.init_is_a = 1;
-	int turn = (flags & 1) ? 1 : 0;
-	int done = 0;
-	while (!done && (have[0] < dir_len[0] || have[1] < dir_len[1])) {
-		int d = turn;
-		if (have[d] == dir_len[d])
-			d ^= 1;
-		size_t step = seg ? seg : dir_len[d];
-		if (step > dir_len[d] - have[d])
-			step = dir_len[d] - have[d];
-		have[d] += step;
-		uint32_t sf = (have[d] == dir_len[d] && (flags & 2)) ? STREAM_F_FIN : 0;
-		/* A copy of exactly the prefix, so a read past it is caught by ASan. */
-		uint8_t *buf = malloc(have[d] ? have[d] : 1);
-		if (!buf)
-			break;
-		memcpy(buf, dir_data[d], have[d]);
-		if (app_ssh.on_data(&ctx, &state, &f, d, buf, have[d], sf) == APP_DONE)
-			done = 1;
-		free(buf);
-		turn ^= 1;
-	}
-	app_ssh.free_state(state);
+	fuzz_consumer(&app_ssh, data, size, ssh_flow);
 	return 0;
 }

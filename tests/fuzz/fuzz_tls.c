@@ -25,6 +25,7 @@
 #include "decode/tls.h"
 #include "decode/x509.h"
 #include "stream.h"
+#include "consumer.h"
 
 extern const struct app_consumer app_tls;
 
@@ -86,47 +87,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (dec_tls_sslv2_client_hello(data, size, &h) >= 0)
 		check_hello(&h);
 
-	if (size < 4)
-		return 0;
-	size_t seg = data[0], flags = data[1];
-	size_t la = (size_t)data[2] << 8 | data[3];
-	const uint8_t *p = data + 4;
-	size_t n = size - 4;
-	if (la > n)
-		la = n;
-	const uint8_t *dir_data[2] = { p, p + la };
-	size_t dir_len[2] = { la, n - la };
-	size_t have[2] = { 0, 0 };
-	uint64_t malformed = 0;
-	struct ev_meta m;
-	memset(&m, 0, sizeof(m));
-	m.community_id = "";
-	/* A non-NULL registry (never dereferenced: det_dispatch_tls is the stub above). */
-	struct app_ctx ctx = { (struct det_registry *)&m, NULL, &m, &malformed };
-	void *state = NULL;
-	struct flow f;
-	memset(&f, 0, sizeof(f));
-	int turn = (flags & 1) ? 1 : 0;
-	bool done = false;
-	while (!done && (have[0] < dir_len[0] || have[1] < dir_len[1])) {
-		int d = turn;
-		if (have[d] == dir_len[d])
-			d ^= 1;
-		size_t step = seg ? seg : dir_len[d];
-		if (step > dir_len[d] - have[d])
-			step = dir_len[d] - have[d];
-		have[d] += step;
-		uint32_t sf = (have[d] == dir_len[d] && (flags & 2)) ? STREAM_F_FIN : 0;
-		/* A copy of exactly the prefix, so a read past it is caught by ASan. */
-		uint8_t *buf = malloc(have[d] ? have[d] : 1);
-		if (!buf)
-			break;
-		memcpy(buf, dir_data[d], have[d]);
-		if (app_tls.on_data(&ctx, &state, &f, d, buf, have[d], sf) == APP_DONE)
-			done = true;
-		free(buf);
-		turn ^= 1;
-	}
-	app_tls.free_state(state);
+	fuzz_consumer(&app_tls, data, size, NULL);
 	return 0;
 }
