@@ -1,4 +1,4 @@
-/* names.c - LLMNR (RFC 4795, UDP 5355), mDNS (RFC 6762, UDP 5353) and NetBIOS name
+/* names.c - LLMNR (RFC 4795, UDP 5355 and its TCP retry), mDNS (RFC 6762, UDP 5353) and NetBIOS name
  * service (RFC 1001/1002, UDP 137) poisoning: the Responder/Inveigh family answers the
  * broadcast and multicast name queries of Windows and macOS hosts with its own address,
  * for whatever name was asked, to collect NTLM hashes or serve a proxy configuration.
@@ -499,7 +499,10 @@ static void names_on_dns(void *state, const struct dns_ev *ev, struct alert_pipe
 	const struct dns_msg *d = ev->dns;
 	const struct ev_meta *m = &ev->m;
 	int proto;
-	if (m->proto != 17 || !d || !dec_dns_usable(d) || m->sport == 53 || m->dport == 53)
+	/* UDP, and LLMNR over TCP (RFC 4795 2.4: the retry of a truncated answer, made
+	 * to the responder itself). */
+	bool tcp_llmnr = m->proto == 6 && (m->sport == NAMES_PORT_LLMNR || m->dport == NAMES_PORT_LLMNR);
+	if ((m->proto != 17 && !tcp_llmnr) || !d || !dec_dns_usable(d) || m->sport == 53 || m->dport == 53)
 		return;
 	/* Queries go to the protocol's port, answers come from it (RFC 4795 2.5, RFC 6762
 	 * 6, RFC 1002 4.2.1): an ordinary DNS client that happened to pick 5353 as its

@@ -1,5 +1,6 @@
 /* dns_tcp.c - the DNS-over-TCP stream consumer (monitor/app.h): TCP port 53 on either
- * side; each direction carries messages framed by a 2-byte length (RFC 1035 4.2.2,
+ * side, and LLMNR's TCP port 5355 (RFC 4795 2.4: a client retries a truncated answer
+ * over TCP to the responder, and a poisoner answers there too); each direction carries messages framed by a 2-byte length (RFC 1035 4.2.2,
  * RFC 7766 6.2.1: several may share a segment, and one may span several). Every
  * complete message is parsed with dec_dns() and dispatched to the detectors as a
  * struct dns_ev (m is the packet that completed it, src = its sender).
@@ -22,6 +23,7 @@
 #include "stream.h"
 
 #define DNS_TCP_PORT 53
+#define LLMNR_TCP_PORT 5355
 #define DNS_TCP_MAX_MSGS 256 /* messages parsed per direction of one connection */
 
 struct dns_tcp {
@@ -32,7 +34,8 @@ struct dns_tcp {
 
 static bool dns_tcp_wants(const struct flow *f, uint16_t resp_port)
 {
-	return resp_port == DNS_TCP_PORT || f->key.pa == DNS_TCP_PORT || f->key.pb == DNS_TCP_PORT;
+	return resp_port == DNS_TCP_PORT || f->key.pa == DNS_TCP_PORT || f->key.pb == DNS_TCP_PORT ||
+	       resp_port == LLMNR_TCP_PORT;
 }
 
 static enum app_verdict dns_tcp_on_data(struct app_ctx *ctx, void **state, struct flow *f,
