@@ -14,6 +14,7 @@
 # 5. With redis-server: alerts/s delivered to it, and the packet rate with the Redis
 #    output on vs off on the same trace.
 # 6. With the corpus: TLS 1.2 handshakes/s with chain verification (>= 20,000).
+# 7. ARP frames/s through the ARP detectors (>= 5 million/s, one core).
 # 4. onpath-dashboard (when built, with redis-server): p50/p99 of a filtered page with
 #    100,000 alerts in the stream, target p99 < 50 ms (tests/bench/dashboard-bench.sh).
 #
@@ -429,8 +430,20 @@ if [ -r "$TLS_TMPL" ] && command -v python3 >/dev/null 2>&1; then
 		tee -a "$data/summary.txt"
 fi
 
+# ------------------------------------------------------------------ 7. ARP detector
+# ARP frames/s through the ARP detectors (20M frames of 4096 hosts resolving each
+# other, one core; tests/unit/test_det_arp with ONPATH_ARP_BENCH=1). Target >= 5M/s.
+arp_res="skipped"
+if [ -x "$builddir/tests/unit/test_det_arp" ]; then
+	arp_mfs=$(ONPATH_ARP_BENCH=1 "$builddir/tests/unit/test_det_arp" 2>/dev/null |
+		sed -n 's/.*: \([0-9.]*\) M frames\/s through the detector.*/\1/p')
+	arp_res=$(awk -v r="${arp_mfs:-0}" 'BEGIN { print (r >= 5) ? "PASS" : "FAIL" }')
+	printf '%-34s %-26s %-12s %s\n' "ARP frames/s through the detector" "${arp_mfs:-?} M" ">= 5 M" "$arp_res" |
+		tee -a "$data/summary.txt"
+fi
+
 if [ "${BENCH_STRICT:-0}" = 1 ]; then
-	for res in "$ratio_res" "$rss_res" "$insn_res" "$dash_res" "$redis_res" "$tls_res"; do
+	for res in "$ratio_res" "$rss_res" "$insn_res" "$dash_res" "$redis_res" "$tls_res" "$arp_res"; do
 		[ "$res" != FAIL ] || exit 1
 	done
 fi
