@@ -793,6 +793,10 @@ static void binding(struct arp_state *s, const struct arp_ev *ev, bool unsol, st
 	uint8_t old[6];
 	uint64_t old_last = v->last_us;
 	memcpy(old, v->mac, 6);
+	/* No configured or learned role, but the old MAC is the next hop of routed traffic
+	 * (lan.h): the default route seen in traffic, so the address is a gateway's. */
+	if (!role && det_lan_is_next_hop(ev->m.vlan, old))
+		role = "gateway (next hop in traffic)";
 	int idx = det_binding_prev_index(v, ev->arp.sha);
 	enum change kind = idx == 0 ? CH_FLIP : idx > 0 ? CH_REUSED : CH_NEW;
 

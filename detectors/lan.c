@@ -35,11 +35,22 @@ static uint64_t lan_generation;
 static struct det_tab *lan_leases;
 static struct det_tab *lan_fhrp;
 
+struct next_hop {
+	uint16_t vlan;
+	uint8_t mac[6];
+	uint8_t dst[DET_LAN_HOP_ROUTER][4]; /* the first distinct destinations seen */
+	unsigned ndst;
+	uint64_t last_us;
+};
+static struct next_hop lan_hops[DET_LAN_HOPS_MAX];
+static size_t lan_nhops;
+
 void det_lan_acquire(void)
 {
 	pthread_mutex_lock(&lan_mu);
 	if (lan_refs++ == 0) {
 		lan_nroles = 0;
+		lan_nhops = 0;
 		/* Without memory for leases the arp detector only loses an allowance. */
 		lan_leases = det_tab_new(DET_LAN_LEASES_MAX, sizeof(struct lease_key),
 					 sizeof(struct lease_val));
@@ -208,6 +219,50 @@ bool det_lan_fhrp_get(uint16_t vlan, const struct op_addr *vip, const uint8_t ma
 	}
 	pthread_mutex_unlock(&lan_mu);
 	return found;
+}
+
+void det_lan_next_hop(uint16_t vlan, const uint8_t mac[6], const uint8_t dst[4], uint64_t ts_us)
+{
+	pthread_mutex_lock(&lan_mu);
+	if (!lan_refs) {
+		pthread_mutex_unlock(&lan_mu); /* no LAN detector: nobody asks */
+		return;
+	}
+	struct next_hop *h = NULL, *old = NULL;
+	for (size_t i = 0; i < lan_nhops && !h; i++) {
+		if (lan_hops[i].vlan == vlan && memcmp(lan_hops[i].mac, mac, 6) == 0)
+			h = &lan_hops[i];
+		else if (!old || lan_hops[i].last_us < old->last_us)
+			old = &lan_hops[i];
+	}
+	if (!h) {
+		h = lan_nhops < DET_LAN_HOPS_MAX ? &lan_hops[lan_nhops++] : old;
+		memset(h, 0, sizeof(*h));
+		h->vlan = vlan;
+		memcpy(h->mac, mac, 6);
+	}
+	h->last_us = ts_us;
+	if (h->ndst < DET_LAN_HOP_ROUTER) {
+		bool seen = false;
+		for (unsigned i = 0; i < h->ndst && !seen; i++)
+			seen = memcmp(h->dst[i], dst, 4) == 0;
+		if (!seen)
+			memcpy(h->dst[h->ndst++], dst, 4);
+	}
+	pthread_mutex_unlock(&lan_mu);
+}
+
+bool det_lan_is_next_hop(uint16_t vlan, const uint8_t mac[6])
+{
+	bool r = false;
+	pthread_mutex_lock(&lan_mu);
+	for (size_t i = 0; i < lan_nhops; i++)
+		if (lan_hops[i].vlan == vlan && memcmp(lan_hops[i].mac, mac, 6) == 0) {
+			r = lan_hops[i].ndst >= DET_LAN_HOP_ROUTER;
+			break;
+		}
+	pthread_mutex_unlock(&lan_mu);
+	return r;
 }
 
 const char *det_lan_role_name(unsigned roles)

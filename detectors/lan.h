@@ -81,6 +81,17 @@ void det_lan_fhrp_note(uint16_t vlan, const struct op_addr *vip, const uint8_t m
 bool det_lan_fhrp_get(uint16_t vlan, const struct op_addr *vip, const uint8_t mac[6],
 		      struct det_lan_fhrp *out);
 
+/* The default route, seen in traffic: the sensor notes the destination MAC of each new
+ * IPv4 flow with its destination address; a MAC that is the next hop toward
+ * DET_LAN_HOP_ROUTER distinct addresses forwards traffic, i.e. routes (a host's own
+ * MAC only ever receives for its own addresses). The arp detector treats an address
+ * moving away from such a MAC as a gateway's. Bounded: DET_LAN_HOPS_MAX MACs, the least
+ * recently seen replaced. */
+#define DET_LAN_HOPS_MAX 64
+#define DET_LAN_HOP_ROUTER 8
+void det_lan_next_hop(uint16_t vlan, const uint8_t mac[6], const uint8_t dst[4], uint64_t ts_us);
+bool det_lan_is_next_hop(uint16_t vlan, const uint8_t mac[6]);
+
 /* "gateway", "resolver", "gateway+resolver", ... for roles (a static string). */
 const char *det_lan_role_name(unsigned roles);
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../detectors/detector.h"
+#include "../detectors/lan.h"
 #include "app.h"
 #include "classify.h"
 #include "output.h"
@@ -628,8 +629,13 @@ static void classify(struct sensor *s, struct flow *f, const struct pkt *p)
 static void __attribute__((noinline))
 packet_flow(struct sensor *s, struct flow *f, int created, int dir, const struct pkt *p)
 {
-	if (created)
+	if (created) {
 		flow_setup(s, f);
+		/* The default route seen in traffic (detectors/lan.h): the next hop of a new
+		 * IPv4 flow toward a unicast MAC. Once per flow. */
+		if ((p->flags & PKT_F_ETH) && p->dst.family == 4 && !(p->dst_mac[0] & 1))
+			det_lan_next_hop(p->nvlan ? p->vlan[0] : 0, p->dst_mac, p->dst.a, p->ts_us);
+	}
 	if (f->flags & FLOW_F_BULK) {
 		s->st.bulk_packets++;
 		return;

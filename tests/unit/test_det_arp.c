@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "../../detectors/detector.h"
+#include "../../detectors/lan.h"
 #include "decode/dhcp.h"
 #include "output.h"
 #include "detfix.h"
@@ -339,6 +340,42 @@ static void test_protected_learned_from_dhcp(void **state)
 	assert_non_null(a);
 	assert_int_equal(detfix_sev(a), 9); /* protected 8, unsolicited +1 */
 	assert_string_equal(detfix_ev_str(a, "role"), "gateway");
+	json_decref(arr);
+}
+
+/* The default route seen in traffic (lan.h det_lan_next_hop): 192.0.2.1's MAC is the
+ * next hop toward many addresses, so 192.0.2.1 moving away from it is a gateway's
+ * change; a MAC that only received for a few addresses is not a router. */
+static void test_protected_learned_from_traffic(void **state)
+{
+	struct detfix *f = *state;
+	uint8_t gwmac[6] = { 2, 0, 0, 0, 0, 1 }, hmac[6] = { 2, 0, 0, 0, 0, 2 };
+	resolve(f, gw, "02:00:00:00:00:01", 0);
+	resolve(f, host2, "02:00:00:00:00:02", 0);
+	for (int i = 0; i < DET_LAN_HOP_ROUTER; i++) {
+		uint8_t dst[4] = { 198, 51, 100, (uint8_t)(1 + i) };
+		det_lan_next_hop(0, gwmac, dst, T0 + SEC);
+		det_lan_next_hop(0, gwmac, dst, T0 + SEC); /* repeats count once */
+	}
+	for (int i = 0; i < DET_LAN_HOP_ROUTER - 1; i++) {
+		uint8_t dst[4] = { 198, 51, 100, (uint8_t)(1 + i) };
+		det_lan_next_hop(0, hmac, dst, T0 + SEC);
+	}
+	assert_true(det_lan_is_next_hop(0, gwmac));
+	assert_false(det_lan_is_next_hop(0, hmac));
+	assert_false(det_lan_is_next_hop(7, gwmac)); /* another VLAN */
+	resolve(f, gw, "02:00:00:00:00:66", 20);
+	resolve(f, host2, "02:00:00:00:00:67", 20);
+	json_t *arr = detfix_alerts(f);
+	json_t *a = json_array_get(arr, 0), *b = json_array_get(arr, 1);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_string_equal(detfix_ev_str(a, "ip"), "192.0.2.1");
+	assert_string_equal(detfix_ev_str(a, "role"), "gateway (next hop in traffic)");
+	assert_int_equal(detfix_sev(a), 8);
+	assert_string_equal(detfix_ev_str(b, "ip"), "192.0.2.42");
+	assert_null(json_object_get(json_object_get(json_object_get(b, "onpath"), "evidence"), "role"));
+	assert_int_equal(detfix_sev(b), 5);
 	json_decref(arr);
 }
 
@@ -700,6 +737,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flip_flop_and_reused, detfix_setup, detfix_teardown),
 		cmocka_unit_test_setup_teardown(test_protected_configured, detfix_setup, detfix_teardown),
 		cmocka_unit_test_setup_teardown(test_protected_learned_from_dhcp, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_protected_learned_from_traffic, detfix_setup, detfix_teardown),
 		cmocka_unit_test_setup_teardown(test_allowlists, detfix_setup, detfix_teardown),
 		cmocka_unit_test_setup_teardown(test_stale_change_is_low, detfix_setup, detfix_teardown),
 		cmocka_unit_test_setup_teardown(test_mac_claims_many_ips, detfix_setup, detfix_teardown),
