@@ -556,6 +556,23 @@ static json_t *addrs_json(const struct op_addr *a, size_t n)
 	return arr;
 }
 
+/* The leases the LAN store remembers (lan.h): saved with the detector, so an address
+ * changing hands after a restart is still judged against its last lease. */
+static void lease_json(void *ud, uint16_t vlan, const uint8_t ip[4], const uint8_t mac[6], uint64_t ts_us)
+{
+	char m[OP_MAC_STRLEN], a[OP_ADDR_STRLEN];
+	struct op_addr addr;
+	memset(&addr, 0, sizeof(addr));
+	addr.family = 4;
+	memcpy(addr.a, ip, 4);
+	json_t *e = json_object();
+	json_object_set_new(e, "vlan", json_integer(vlan));
+	json_object_set_new(e, "ip", json_string(util_addr_fmt(&addr, a)));
+	json_object_set_new(e, "mac", json_string(util_mac_fmt(mac, m)));
+	json_object_set_new(e, "ts", json_integer((json_int_t)ts_us));
+	json_array_append_new(ud, e);
+}
+
 static json_t *dhcp_save(void *state)
 {
 	struct dhcpd_state *s = state;
@@ -585,6 +602,9 @@ static json_t *dhcp_save(void *state)
 	}
 	json_object_set_new(root, "version", json_integer(DHCPD_STATE_VERSION));
 	json_object_set_new(root, "servers", arr);
+	json_t *leases = json_array();
+	det_lan_leases_each(lease_json, leases);
+	json_object_set_new(root, "leases", leases);
 	return root;
 }
 
@@ -657,6 +677,19 @@ static int dhcp_load(void *state, const json_t *saved, char *err, size_t errlen)
 			det_lan_learn(&v.routers[j], DET_ROLE_GATEWAY, v.first_us);
 		for (size_t j = 0; j < v.ndns; j++)
 			det_lan_learn(&v.dns[j], DET_ROLE_RESOLVER, v.first_us);
+	}
+	/* Leases (optional: older states have none); a damaged one is skipped alone. */
+	json_array_foreach(json_object_get(saved, "leases"), i, e) {
+		const json_t *vl = json_object_get(e, "vlan"), *ts = json_object_get(e, "ts");
+		const char *ip = json_string_value(json_object_get(e, "ip")),
+			   *mac = json_string_value(json_object_get(e, "mac"));
+		struct op_addr a;
+		uint8_t m[6];
+		if (!json_is_integer(vl) || json_integer_value(vl) < 0 || json_integer_value(vl) > 4095 ||
+		    !json_is_integer(ts) || !ip || util_addr_parse(ip, &a) < 0 || a.family != 4 || !mac ||
+		    util_mac_parse(mac, m) < 0)
+			continue;
+		det_lan_lease((uint16_t)json_integer_value(vl), a.a, m, (uint64_t)json_integer_value(ts));
 	}
 	return 0;
 bad:

@@ -159,6 +159,21 @@ bool det_lan_lease_get(uint16_t vlan, const uint8_t ip[4], uint8_t mac[6], uint6
 	return found;
 }
 
+void det_lan_leases_each(void (*fn)(void *ud, uint16_t vlan, const uint8_t ip[4], const uint8_t mac[6],
+				    uint64_t ts_us),
+			 void *ud)
+{
+	size_t pos = 0;
+	const void *kp;
+	const struct lease_val *v;
+	pthread_mutex_lock(&lan_mu);
+	while (lan_leases && (v = det_tab_next(lan_leases, &pos, &kp))) {
+		const struct lease_key *k = kp;
+		fn(ud, k->vlan, k->ip, v->mac, v->ts_us);
+	}
+	pthread_mutex_unlock(&lan_mu);
+}
+
 static bool fhrp_key(struct fhrp_key *k, uint16_t vlan, const struct op_addr *vip,
 		     const uint8_t mac[6])
 {

@@ -56,6 +56,10 @@ size_t det_lan_roles(struct det_lan_role *out, size_t cap);
 void det_lan_lease(uint16_t vlan, const uint8_t ip[4], const uint8_t mac[6], uint64_t ts_us);
 /* The last lease of ip on vlan: true with mac and time filled. */
 bool det_lan_lease_get(uint16_t vlan, const uint8_t ip[4], uint8_t mac[6], uint64_t *ts_us);
+/* Calls fn for every lease remembered (for the dhcp detector's saved state). */
+void det_lan_leases_each(void (*fn)(void *ud, uint16_t vlan, const uint8_t ip[4], const uint8_t mac[6],
+				    uint64_t ts_us),
+			 void *ud);
 
 /* First-hop redundancy (VRRP) speakers, published by the fhrp detector so the arp
  * detector can tell a router pair's failover from a poisoning: which MACs advertised

@@ -611,6 +611,33 @@ static void test_state_persists(void **state)
 	json_decref(saved);
 }
 
+/* DHCP leases survive a restart with the dhcp detector's state: an address that
+ * changes hands as its last lease said is still an allowed change afterwards. */
+static void test_leases_persist(void **state)
+{
+	struct detfix *f = *state;
+	resolve(f, host2, "02:00:00:00:00:02", 0);
+	ack(f, host2, "02:00:00:00:00:b2", NULL, 100); /* leased to another MAC */
+	json_t *saved = det_registry_save(f->reg);
+	json_t *leases = json_object_get(json_object_get(saved, "dhcp"), "leases");
+	assert_int_equal(json_array_size(leases), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(leases, 0), "mac")),
+			    "02:00:00:00:00:b2");
+	detfix_reopen(f, NULL, saved, 0);
+	resolve(f, host2, "02:00:00:00:00:b2", 200);
+	json_t *arr = detfix_alerts(f);
+	assert_int_equal(detfix_count(arr, "arp.ip_mac_changed"), 0);
+	json_decref(arr);
+	/* Without the saved leases the same change alerts. */
+	json_object_del(json_object_get(saved, "dhcp"), "leases");
+	detfix_reopen(f, NULL, saved, 0);
+	resolve(f, host2, "02:00:00:00:00:b3", 300);
+	arr = detfix_alerts(f);
+	assert_int_equal(detfix_count(arr, "arp.ip_mac_changed"), 1);
+	json_decref(arr);
+	json_decref(saved);
+}
+
 static void test_config_errors(void **state)
 {
 	(void)state;
@@ -738,6 +765,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_protected_configured, detfix_setup, detfix_teardown),
 		cmocka_unit_test_setup_teardown(test_protected_learned_from_dhcp, detfix_setup, detfix_teardown),
 		cmocka_unit_test_setup_teardown(test_protected_learned_from_traffic, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_leases_persist, detfix_setup, detfix_teardown),
 		cmocka_unit_test_setup_teardown(test_allowlists, detfix_setup, detfix_teardown),
 		cmocka_unit_test_setup_teardown(test_stale_change_is_low, detfix_setup, detfix_teardown),
 		cmocka_unit_test_setup_teardown(test_mac_claims_many_ips, detfix_setup, detfix_teardown),
