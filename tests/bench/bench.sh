@@ -455,6 +455,17 @@ if [ -x "$builddir/tests/unit/test_det_dns" ]; then
 	printf '%-34s %-26s %-12s %s\n' "DNS messages/s, parser+detectors" "${dns_mms:-?} M" ">= 2 M" "$dns_res" |
 		tee -a "$data/summary.txt"
 fi
+# The sensor's peak RSS and alerts under 1,000,000 random subdomains (Kaminsky-style:
+# a forged answer per query), piped from tests/gen/gen_dnsflood.
+if [ -x "$builddir/tests/gen/gen_dnsflood" ]; then
+	"$builddir/tests/gen/gen_dnsflood" - 1000000 2>/dev/null |
+		"$ONPATH" -r - -q --stats-json -o jsonl:/dev/null 2>"$data/dnsflood.err" || true
+	dns_rss=$(json_num "$data/dnsflood.err" peak_rss_kib)
+	dns_alerts=$(json_num "$data/dnsflood.err" alerts_total)
+	dnsf_res=$(awk -v r="${dns_rss:-999999999}" 'BEGIN { print (r <= 262144) ? "PASS" : "FAIL" }')
+	printf '%-34s %-26s %-12s %s\n' "peak RSS, 1M random subdomains" "${dns_rss:-?} KiB, ${dns_alerts:-?} alerts" \
+		"<= 256 MiB" "$dnsf_res" | tee -a "$data/summary.txt"
+fi
 
 if [ "${BENCH_STRICT:-0}" = 1 ]; then
 	for res in "$ratio_res" "$rss_res" "$insn_res" "$dash_res" "$redis_res" "$tls_res" "$arp_res" "$dns_res"; do
