@@ -28,9 +28,11 @@
  *    and the source is not. A positioning alert without a destination IP (a broadcast
  *    claim) opens a segment-wide incident keyed by the attacker's MAC, which a later
  *    manipulation alert sent from that MAC joins.
- *  - Attacker: the MAC in the evidence (attacker_mac; else eth_src, the NIC that sent
- *    a forged frame, not the owner it names; else new_mac) or the alert's source MAC,
- *    the rogue server's IP, the interception product.
+ *  - Attacker: the MAC in the evidence (attacker_mac; else eth_src when it differs
+ *    from sender_mac - the NIC that sent a forged frame, not the owner it names; else
+ *    new_mac, except for an ARP flip back to a previous MAC, which is as often the
+ *    owner reclaiming its address) or the alert's source MAC, the rogue server's IP,
+ *    the interception product.
  *  - An alert joins the victim's open incident while it is not quiet for quiet_s and
  *    younger than window_s; otherwise a new incident starts.
  *  - Cross-layer evidence: a member whose incident already holds the other phase is
@@ -511,21 +513,33 @@ struct ev_fields {
 	char new_mac[OP_MAC_STRLEN];
 	char product[INC_ATTACKER_LEN];
 	bool sanctioned;
+	bool ambiguous;   /* an ARP flip back: the alert's own MACs do not say who */
 };
 
 static void read_evidence(const struct alert *a, struct ev_fields *f)
 {
+	/* An address flipping back to a MAC it had (arp.flip_flop, reused_old_mac) names
+	 * the returning MAC, which is as often the owner reclaiming it as the poisoner:
+	 * only a frame's own sender (eth_src) or an explicit attacker_mac says who. */
+	const char *act = a->type != NULL ? a->type->action : "";
+	bool ambiguous = strcmp(act, "arp.flip_flop") == 0 || strcmp(act, "arp.reused_old_mac") == 0;
 	json_t *j, *v;
 
 	memset(f, 0, sizeof(*f));
+	f->ambiguous = ambiguous;
 	if (a->ev.buf == NULL || a->ev.len == 0 || a->ev.err != 0 || a->ev.depth != 0)
 		return;
 	j = json_loadb(a->ev.buf, a->ev.len, 0, NULL);
 	if (j == NULL)
 		return;
+	json_t *es = json_object_get(j, "eth_src"), *sm = json_object_get(j, "sender_mac");
+	/* eth_src names the attacker only when the frame came from another NIC than the
+	 * one its ARP payload names (forged); otherwise it is just the sender. */
+	bool forged = json_is_string(es) && json_is_string(sm) &&
+		      strcmp(json_string_value(es), json_string_value(sm)) != 0;
 	if (((v = json_object_get(j, "attacker_mac")) != NULL && json_is_string(v)) ||
-	    ((v = json_object_get(j, "eth_src")) != NULL && json_is_string(v)) ||
-	    ((v = json_object_get(j, "new_mac")) != NULL && json_is_string(v)))
+	    (forged && (v = es) != NULL) ||
+	    (!ambiguous && (v = json_object_get(j, "new_mac")) != NULL && json_is_string(v)))
 		util_strlcpy(f->new_mac, json_string_value(v), sizeof(f->new_mac));
 	if ((v = json_object_get(j, "product")) != NULL && json_is_string(v))
 		util_strlcpy(f->product, json_string_value(v), sizeof(f->product));
@@ -548,10 +562,13 @@ static void incident_alert(void *ud, struct alert *a, const char *id)
 	ph = phase_of(a->type->action);
 	if (ph == 0)
 		return;
-	if (id != NULL)
+	if (id != NULL) {
 		read_evidence(a, &f);
-	else
+	} else {
 		memset(&f, 0, sizeof(f));
+		f.ambiguous = strcmp(a->type->action, "arp.flip_flop") == 0 ||
+			      strcmp(a->type->action, "arp.reused_old_mac") == 0;
+	}
 	/* Sanctioned interception is reported at low severity by the issuer detector;
 	 * it still makes its (informational) incident, so the team sees its own
 	 * inspection box as one story and a real attack beside it stands out. */
@@ -573,7 +590,7 @@ static void incident_alert(void *ud, struct alert *a, const char *id)
 	offender_mac[0] = '\0';
 	if (offender->has_mac)
 		util_mac_fmt(offender->mac, offender_mac);
-	if (f.new_mac[0] == '\0' && ph == PH_POS)
+	if (f.new_mac[0] == '\0' && ph == PH_POS && !f.ambiguous)
 		util_strlcpy(f.new_mac, offender_mac, sizeof(f.new_mac));
 
 	seg[0] = '\0';
@@ -596,6 +613,8 @@ static void incident_alert(void *ud, struct alert *a, const char *id)
 	if (in == NULL) {
 		if (id == NULL)
 			return; /* a repeat of an alert that made no incident */
+		if (f.ambiguous && f.new_mac[0] == '\0')
+			return; /* an owner reclaiming its address opens no story of its own */
 		in = create(s, key, a->ts_us);
 		if (in == NULL)
 			return;
