@@ -694,10 +694,8 @@ static inline uint8_t tcp_state_bits(const struct pkt *p)
  * its list (touch) and the TCP state. Out of line, and the last thing the callers do,
  * so that they need no stack frame for it. */
 static struct flow *__attribute__((noinline))
-flow_after(struct flow_table *t, struct flow *f, bool touch, const struct pkt *p, int d)
+flow_after(struct flow_table *t, struct flow *f, bool touch, uint8_t tf, int d)
 {
-	uint8_t tf = tcp_state_bits(p);
-
 	if (touch)
 		lru_touch(t, f);
 	if (tf)
@@ -707,21 +705,34 @@ flow_after(struct flow_table *t, struct flow *f, bool touch, const struct pkt *p
 
 /* What every packet does once its flow is found or made: direction, counters, the
  * caller's out parameters, then flow_after() when there is list work. */
-static inline struct flow *flow_account(struct flow_table *t, struct flow *f,
-					const struct pkt *p, bool src_is_a, bool touch,
-					int isnew, int *dir, int *created)
+static inline struct flow *flow_account(struct flow_table *t, struct flow *f, uint32_t wirelen,
+					uint8_t tf, bool src_is_a, bool touch, int isnew, int *dir,
+					int *created)
 {
 	size_t d = (size_t)(src_is_a ^ f->init_is_a); /* FLOW_DIR_ORIG: sender initiated */
 
 	f->pkts[d]++;
-	f->bytes[d] += p->wirelen;
+	f->bytes[d] += wirelen;
 	if (dir)
 		*dir = (int)d;
 	if (created)
 		*created = isnew;
-	if (touch || tcp_state_bits(p))
-		return flow_after(t, f, touch, p, (int)d);
+	if (touch || tf)
+		return flow_after(t, f, touch, tf, (int)d);
 	return f;
+}
+
+/* A packet at ts_us on a flow already in the table: last_us moves forward (max, not
+ * assignment: merged capture queues can deliver a slightly older timestamp, and last_us
+ * must not move backwards). True when the packet crossed a grain (FLOW_LRU_GRAIN_US):
+ * the list position follows once per grain, so bulk data costs no list surgery and LRU
+ * order stays packet-time order to the grain. */
+static inline bool flow_advance(struct flow *f, uint64_t ts_us)
+{
+	uint64_t last = f->last_us, now = ts_us > last ? ts_us : last;
+
+	f->last_us = now;
+	return ((now ^ last) >> FLOW_LRU_GRAIN_SHIFT) != 0;
 }
 
 /* A new flow for the key staged in t->new_key (see flow_get()). The key is copied out
@@ -736,7 +747,7 @@ flow_new(struct flow_table *t, const struct pkt *p, uint64_t h, bool src_is_a, i
 	memcpy(w, t->new_key, sizeof w);
 	f = flow_create(t, p, w, h, src_is_a);
 
-	return flow_account(t, f, p, src_is_a, false, 1, dir, created);
+	return flow_account(t, f, p->wirelen, tcp_state_bits(p), src_is_a, false, 1, dir, created);
 }
 
 static struct flow *__attribute__((noinline))
@@ -744,26 +755,18 @@ flow_reopen(struct flow_table *t, struct flow *f, const struct pkt *p, bool src_
 	    int *dir, int *created)
 {
 	flow_reuse(t, f, p, src_is_a);
-	return flow_account(t, f, p, src_is_a, false, 1, dir, created);
+	return flow_account(t, f, p->wirelen, tcp_state_bits(p), src_is_a, false, 1, dir, created);
 }
 
 /* A packet of the flow f already in the table. */
 static inline struct flow *flow_found(struct flow_table *t, struct flow *f, const struct pkt *p,
 				      bool src_is_a, int *dir, int *created)
 {
-	uint64_t last = f->last_us, now;
-
 	if (__builtin_expect(f->lru_class == FC_TCP_CLOSED, 0) &&
 	    (p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN)
 		return flow_reopen(t, f, p, src_is_a, dir, created);
-	/* max, not assignment: merged capture queues can deliver a slightly older
-	 * timestamp, and last_us must not move backwards. The list position follows once
-	 * per grain (FLOW_LRU_GRAIN_US): bulk data costs no list surgery, and LRU order
-	 * stays packet-time order to the grain. */
-	now = p->ts_us > last ? p->ts_us : last;
-	f->last_us = now;
-	return flow_account(t, f, p, src_is_a, ((now ^ last) >> FLOW_LRU_GRAIN_SHIFT) != 0, 0,
-			    dir, created);
+	return flow_account(t, f, p->wirelen, tcp_state_bits(p), src_is_a, flow_advance(f, p->ts_us),
+			    0, dir, created);
 }
 
 /* key_words() for TCP or UDP over IPv6 (the caller has checked flags and families),
@@ -847,22 +850,14 @@ static inline bool key_v4(uint32_t s, uint32_t da, uint16_t sp, uint16_t dp, uin
 	return src_is_a;
 }
 
-/* flow_found() and flow_account() for a bulk packet without SYN, FIN or RST: no
- * reopening, no TCP state. NULL when the flow is not bulk (nothing changed). */
+/* flow_found() for a bulk packet without SYN, FIN or RST: no reopening, no TCP state.
+ * NULL when the flow is not bulk (nothing changed). */
 static inline struct flow *bulk_found(struct flow_table *t, struct flow *f, bool src_is_a,
 				      uint64_t ts_us, uint32_t wirelen)
 {
-	uint64_t last = f->last_us, now = ts_us > last ? ts_us : last;
-	size_t d = (size_t)(src_is_a ^ f->init_is_a);
-
 	if (!(f->flags & FLOW_F_BULK))
 		return NULL;
-	f->last_us = now;
-	f->pkts[d]++;
-	f->bytes[d] += wirelen;
-	if ((now ^ last) >> FLOW_LRU_GRAIN_SHIFT)
-		lru_touch(t, f);
-	return f;
+	return flow_account(t, f, wirelen, 0, src_is_a, flow_advance(f, ts_us), 0, NULL, NULL);
 }
 
 struct flow *flow_bulk_tcp(struct flow_table *t, const struct dec_bulk *k, uint64_t ts_us,
