@@ -516,13 +516,18 @@ struct ev_fields {
 	bool ambiguous;   /* an ARP flip back: the alert's own MACs do not say who */
 };
 
+/* An address flipping back to a MAC it had (arp.flip_flop, reused_old_mac) names the
+ * returning MAC, which is as often the owner reclaiming it as the poisoner: only a
+ * frame's own sender (eth_src) or an explicit attacker_mac says who. */
+static bool arp_flip_back(const struct alert *a)
+{
+	const char *act = a->type != NULL ? a->type->action : "";
+	return strcmp(act, "arp.flip_flop") == 0 || strcmp(act, "arp.reused_old_mac") == 0;
+}
+
 static void read_evidence(const struct alert *a, struct ev_fields *f)
 {
-	/* An address flipping back to a MAC it had (arp.flip_flop, reused_old_mac) names
-	 * the returning MAC, which is as often the owner reclaiming it as the poisoner:
-	 * only a frame's own sender (eth_src) or an explicit attacker_mac says who. */
-	const char *act = a->type != NULL ? a->type->action : "";
-	bool ambiguous = strcmp(act, "arp.flip_flop") == 0 || strcmp(act, "arp.reused_old_mac") == 0;
+	bool ambiguous = arp_flip_back(a);
 	json_t *j, *v;
 
 	memset(f, 0, sizeof(*f));
@@ -566,8 +571,7 @@ static void incident_alert(void *ud, struct alert *a, const char *id)
 		read_evidence(a, &f);
 	} else {
 		memset(&f, 0, sizeof(f));
-		f.ambiguous = strcmp(a->type->action, "arp.flip_flop") == 0 ||
-			      strcmp(a->type->action, "arp.reused_old_mac") == 0;
+		f.ambiguous = arp_flip_back(a);
 	}
 	/* Sanctioned interception is reported at low severity by the issuer detector;
 	 * it still makes its (informational) incident, so the team sees its own
