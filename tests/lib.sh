@@ -86,3 +86,40 @@ count_action() {
 		echo 0
 	fi
 }
+
+# True while PID runs (a zombie awaiting `wait` counts as ended).
+running() {
+	[ -r "/proc/$1/stat" ] || return 1
+	read -r _ _ _st _ <"/proc/$1/stat" || return 1
+	[ "$_st" != Z ]
+}
+
+# replay_frames NS IFACE PCAP: sends the frames of an Ethernet pcap, in order, 20 ms
+# apart, from IFACE inside network namespace NS with a raw packet socket; prints how
+# many. Needs root and ${PYTHON3:-python3}.
+replay_frames() {
+	ip netns exec "$1" "${PYTHON3:-python3}" - "$2" "$3" <<'EOF'
+import socket, struct, sys, time
+ifname, path = sys.argv[1], sys.argv[2]
+data = open(path, "rb").read()
+magic = data[:4]
+if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+    e = "<"
+elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+    e = ">"
+else:
+    sys.exit("%s: not a pcap file" % path)
+if struct.unpack(e + "I", data[20:24])[0] != 1:
+    sys.exit("%s: not Ethernet" % path)
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((ifname, 0))
+off, n = 24, 0
+while off + 16 <= len(data):
+    caplen = struct.unpack(e + "I", data[off + 8:off + 12])[0]
+    s.send(data[off + 16:off + 16 + caplen])
+    off += 16 + caplen
+    n += 1
+    time.sleep(0.02)
+print(n)
+EOF
+}

@@ -64,12 +64,6 @@ ifindex=$(ip -n "$NS_S" -o link show dev "$IF_S" | cut -d: -f1)
 sockets() {
 	ip netns exec "$NS_S" cat /proc/net/packet | awk -v i="$ifindex" 'NR > 1 && $5 == i' | wc -l
 }
-# True while PID runs (a zombie awaiting `wait` counts as ended).
-running() {
-	[ -r "/proc/$1/stat" ] || return 1
-	read -r _ _ _st _ <"/proc/$1/stat" || return 1
-	[ "$_st" != Z ]
-}
 # Sends SIGTERM and waits up to $2 seconds; sets $rc to the exit status.
 stop() {
 	kill -TERM "$1" 2>/dev/null || true
@@ -103,31 +97,7 @@ fi
 sleep 0.5 # the socket is bound before the ring is set up; let it settle
 
 # Replay the capture's frames in order with a raw packet socket.
-sent=$(ip netns exec "$NS_T" "$PYTHON3" - "$IF_T" "$CAPTURE" <<'EOF'
-import socket, struct, sys, time
-ifname, path = sys.argv[1], sys.argv[2]
-data = open(path, "rb").read()
-magic = data[:4]
-if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
-    e = "<"
-elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
-    e = ">"
-else:
-    sys.exit("%s: not a pcap file" % path)
-if struct.unpack(e + "I", data[20:24])[0] != 1:
-    sys.exit("%s: not Ethernet" % path)
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-s.bind((ifname, 0))
-off, n = 24, 0
-while off + 16 <= len(data):
-    caplen = struct.unpack(e + "I", data[off + 8:off + 12])[0]
-    s.send(data[off + 16:off + 16 + caplen])
-    off += 16 + caplen
-    n += 1
-    time.sleep(0.02)
-print(n)
-EOF
-) || die "sending the frames failed"
+sent=$(replay_frames "$NS_T" "$IF_T" "$CAPTURE") || die "sending the frames failed"
 note "sent $sent frames from $CAPTURE into $IF_T"
 
 # What arrived: does the VLAN tag survive the veth?

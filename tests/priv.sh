@@ -57,32 +57,11 @@ ifindex=$(ip -n "$NS_S" -o link show dev "$IF_S" | cut -d: -f1)
 sockets() {
 	ip netns exec "$NS_S" cat /proc/net/packet | awk -v i="$ifindex" 'NR > 1 && $5 == i' | wc -l
 }
-running() {
-	[ -r "/proc/$1/stat" ] || return 1
-	read -r _ _ _st _ <"/proc/$1/stat" || return 1
-	[ "$_st" != Z ]
-}
 field() { # field PID NAME: a /proc/PID/status value
 	awk -v k="$2:" '$1 == k { $1 = ""; sub(/^ +/, ""); print; exit }' "/proc/$1/status"
 }
 free_port() {
 	ip netns exec "$NS_S" "$PYTHON3" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-send_frames() {
-	ip netns exec "$NS_T" "$PYTHON3" - "$IF_T" "$CAPTURE" <<'EOF'
-import socket, struct, sys, time
-ifname, path = sys.argv[1], sys.argv[2]
-data = open(path, "rb").read()
-e = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-s.bind((ifname, 0))
-off = 24
-while off + 16 <= len(data):
-    caplen = struct.unpack(e + "I", data[off + 8:off + 12])[0]
-    s.send(data[off + 16:off + 16 + caplen])
-    off += 16 + caplen
-    time.sleep(0.02)
-EOF
 }
 
 # ---------------------------------------------------------------- refusals
@@ -148,7 +127,7 @@ fi
 note "ok: running as $USER_NAME, no capabilities, no_new_privs, seccomp $(field "$pid" Seccomp)"
 
 # Its job, after the drop.
-send_frames
+replay_frames "$NS_T" "$IF_T" "$CAPTURE" >/dev/null || die "sending the frames failed"
 wait_until 10 eval '[ -s "$tmp/log/alerts.jsonl" ] && grep -q arp.ethernet_mismatch "$tmp/log/alerts.jsonl"' ||
 	{ cat "$tmp/onpath.err" >&2; die "no arp.ethernet_mismatch alert after the drop"; }
 if [ -n "$redis_url" ]; then

@@ -96,11 +96,9 @@ lab_exec() {
 	ip netns exec "$lab_pfx-$_h" "$@"
 }
 
-# True while PID runs (a zombie awaiting `wait` counts as ended).
+# True while PID runs (tests/lib.sh running(): a zombie counts as ended).
 lab_running() {
-	[ -r "/proc/$1/stat" ] || return 1
-	read -r _ _ _st _ <"/proc/$1/stat" || return 1
-	[ "$_st" != Z ]
+	running "$1"
 }
 
 lab_bg() {
