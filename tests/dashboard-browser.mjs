@@ -427,9 +427,21 @@ try {
 			await page.locator('#alert-list .row').first().waitFor({ state: 'attached', timeout: 60000 });
 			const firstPage = Date.now() - t1;
 			const t2 = Date.now();
+			/* Each scroll must bring the next page: wait for the loaded count to grow
+			 * (the scroll event is asynchronous, so "not loading" right after setting
+			 * scrollTop can be read before the fetch even started). */
+			const loadedNow = () => page.evaluate(() => {
+				const m = document.getElementById('list-count').textContent.replace(/,/g, '').match(/(\d+) loaded/);
+				return m ? Number(m[1]) : 0;
+			});
 			for (let i = 0; i < 10; i++) {
+				const prev = await loadedNow();
 				await page.evaluate(() => { const l = document.getElementById('alert-list'); l.scrollTop = l.scrollHeight; });
-				await page.waitForFunction(() => !document.getElementById('list-count').textContent.includes('loading'), null, { timeout: 30000 });
+				await page.waitForFunction((prev) => {
+					const t = document.getElementById('list-count').textContent;
+					const m = t.replace(/,/g, '').match(/(\d+) loaded/);
+					return !t.includes('loading') && m && Number(m[1]) > prev;
+				}, prev, { timeout: 30000 });
 			}
 			const loaded = Number((await page.locator('#list-count').textContent()).replace(/,/g, '').match(/(\d+) loaded/)[1]);
 			assert(loaded >= 1000, 'only ' + loaded + ' loaded after scrolling');
