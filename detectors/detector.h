@@ -9,6 +9,7 @@
 #ifndef ONPATH_DETECTOR_H
 #define ONPATH_DETECTOR_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -196,6 +197,14 @@ struct det_registry *det_registry_new_state(const struct cfg *cfg, const char *s
  * owns), for monitor/state.c to write atomically. */
 json_t *det_registry_save(struct det_registry *r);
 void det_registry_free(struct det_registry *r);
+/* Live capture with several workers (sensor.h): the detectors' state is shared, so
+ * every det_dispatch_*() except det_dispatch_tick() holds mu while the detectors run
+ * (NULL, the default: one thread, no locking). det_registry_lock()/unlock() take the
+ * same lock around det_dispatch_tick(), det_registry_save() and the alert pipe's own
+ * tick; they do nothing without a lock. */
+void det_registry_set_lock(struct det_registry *r, pthread_mutex_t *mu);
+void det_registry_lock(struct det_registry *r);
+void det_registry_unlock(struct det_registry *r);
 void det_dispatch_arp(struct det_registry *r, const struct arp_ev *ev, struct alert_pipe *out);
 void det_dispatch_ndp(struct det_registry *r, const struct ndp_ev *ev, struct alert_pipe *out);
 void det_dispatch_dhcp(struct det_registry *r, const struct dhcp_ev *ev, struct alert_pipe *out);

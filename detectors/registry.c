@@ -3,6 +3,7 @@
  * the detectors that asked for that event. */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +59,36 @@ struct det_registry {
 	size_t narp, nndp, ndhcp, ndns, ntls, ntick, nstarttls, nhttp, nssh;
 	struct det_slot vrrp[NDET];
 	size_t nvrrp;
+	pthread_mutex_t *lock; /* several capture workers: see det_registry_set_lock() */
 };
+
+void det_registry_set_lock(struct det_registry *r, pthread_mutex_t *mu)
+{
+	r->lock = mu;
+}
+
+void det_registry_lock(struct det_registry *r)
+{
+	if (r->lock)
+		pthread_mutex_lock(r->lock);
+}
+
+void det_registry_unlock(struct det_registry *r)
+{
+	if (r->lock)
+		pthread_mutex_unlock(r->lock);
+}
+
+/* One event to the detectors that asked for it, under the workers' lock if any. */
+#define DISPATCH(r, list, n, cb, ev, out)                                  \
+	do {                                                               \
+		if (__builtin_expect((r)->lock != NULL, 0))               \
+			pthread_mutex_lock((r)->lock);                     \
+		for (size_t i_ = 0; i_ < (r)->n; i_++)                     \
+			(r)->list[i_].d->cb((r)->list[i_].state, ev, out); \
+		if (__builtin_expect((r)->lock != NULL, 0))               \
+			pthread_mutex_unlock((r)->lock);                   \
+	} while (0)
 
 struct det_registry *det_registry_new(const struct cfg *cfg, const char *sig_dir, char *err,
 				      size_t errlen)
@@ -148,57 +178,48 @@ void det_registry_free(struct det_registry *r)
 
 void det_dispatch_arp(struct det_registry *r, const struct arp_ev *ev, struct alert_pipe *out)
 {
-	for (size_t i = 0; i < r->narp; i++)
-		r->arp[i].d->on_arp(r->arp[i].state, ev, out);
+	DISPATCH(r, arp, narp, on_arp, ev, out);
 }
 
 void det_dispatch_ndp(struct det_registry *r, const struct ndp_ev *ev, struct alert_pipe *out)
 {
-	for (size_t i = 0; i < r->nndp; i++)
-		r->ndp[i].d->on_ndp(r->ndp[i].state, ev, out);
+	DISPATCH(r, ndp, nndp, on_ndp, ev, out);
 }
 
 void det_dispatch_dhcp(struct det_registry *r, const struct dhcp_ev *ev, struct alert_pipe *out)
 {
-	for (size_t i = 0; i < r->ndhcp; i++)
-		r->dhcp[i].d->on_dhcp(r->dhcp[i].state, ev, out);
+	DISPATCH(r, dhcp, ndhcp, on_dhcp, ev, out);
 }
 
 void det_dispatch_dns(struct det_registry *r, const struct dns_ev *ev, struct alert_pipe *out)
 {
-	for (size_t i = 0; i < r->ndns; i++)
-		r->dns[i].d->on_dns(r->dns[i].state, ev, out);
+	DISPATCH(r, dns, ndns, on_dns, ev, out);
 }
 
 void det_dispatch_tls(struct det_registry *r, const struct tls_ev *ev, struct alert_pipe *out)
 {
-	for (size_t i = 0; i < r->ntls; i++)
-		r->tls[i].d->on_tls(r->tls[i].state, ev, out);
+	DISPATCH(r, tls, ntls, on_tls, ev, out);
 }
 
 void det_dispatch_starttls(struct det_registry *r, const struct starttls_ev *ev,
 			   struct alert_pipe *out)
 {
-	for (size_t i = 0; i < r->nstarttls; i++)
-		r->starttls[i].d->on_starttls(r->starttls[i].state, ev, out);
+	DISPATCH(r, starttls, nstarttls, on_starttls, ev, out);
 }
 
 void det_dispatch_http(struct det_registry *r, const struct http_ev *ev, struct alert_pipe *out)
 {
-	for (size_t i = 0; i < r->nhttp; i++)
-		r->http[i].d->on_http(r->http[i].state, ev, out);
+	DISPATCH(r, http, nhttp, on_http, ev, out);
 }
 
 void det_dispatch_ssh(struct det_registry *r, const struct ssh_ev *ev, struct alert_pipe *out)
 {
-	for (size_t i = 0; i < r->nssh; i++)
-		r->ssh[i].d->on_ssh(r->ssh[i].state, ev, out);
+	DISPATCH(r, ssh, nssh, on_ssh, ev, out);
 }
 
 void det_dispatch_vrrp(struct det_registry *r, const struct vrrp_ev *ev, struct alert_pipe *out)
 {
-	for (size_t i = 0; i < r->nvrrp; i++)
-		r->vrrp[i].d->on_vrrp(r->vrrp[i].state, ev, out);
+	DISPATCH(r, vrrp, nvrrp, on_vrrp, ev, out);
 }
 
 bool det_wants_vrrp(const struct det_registry *r)

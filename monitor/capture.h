@@ -13,12 +13,17 @@
  * (TPACKET_V3 block timeout): on a quiet link it bounds the delay from a packet to its
  * alert (issue #11: p99 <= 50 ms); under load blocks fill long before. */
 #define CAP_DEFAULT_TIMEOUT_MS 10
+#define CAP_FILE_BUFFER (1u << 20) /* bytes: stdio buffer for offline reads */
 #define CAP_BATCH 4096 /* packets per dispatch round between signal checks */
 
 struct cap_live_opts {
 	int snaplen;
 	uint64_t buffer_bytes;
 	bool promisc;
+	/* Nonzero: join this PACKET_FANOUT group (Linux), which splits the interface's
+	 * packets between the group's sockets by a symmetric flow hash, both directions of
+	 * a flow to the same socket, IP fragments reassembled first (FANOUT_FLAG_DEFRAG). */
+	uint16_t fanout_group;
 };
 
 struct cap_stats {
@@ -44,6 +49,12 @@ void cap_close(struct cap *c);
  * timeout), -1 at end of file, -2 on a read error (err: "FILE: record N: why"),
  * -3 when cap_break() was called. */
 int cap_dispatch(struct cap *c, cap_packet_fn fn, void *ud, char *err, size_t errlen);
+/* Live: cap_dispatch() no longer waits for packets (it returns 0 at once); the caller
+ * waits with cap_wait(), up to timeout_ms or until packets are there. For threads
+ * that must look at their own flags often (workers.c): a blocked libpcap read is not
+ * reliably woken by cap_break() from another thread. */
+int cap_set_nonblock(struct cap *c, char *err, size_t errlen);
+void cap_wait(struct cap *c, int timeout_ms);
 /* Async-signal-safe: makes the current dispatch return early. */
 void cap_break(struct cap *c);
 

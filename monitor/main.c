@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../detectors/detector.h"
@@ -27,6 +28,7 @@
 #include "sig.h"
 #include "stats.h"
 #include "util.h"
+#include "workers.h"
 
 #define ONPATH_DEFAULT_LIVE_OUTPUT "jsonl:/var/log/onpath/alerts.jsonl"
 #define ONPATH_MAX_INPUTS 256
@@ -37,6 +39,7 @@
 
 static volatile sig_atomic_t g_stop, g_reload, g_stats;
 static struct cap *volatile g_cap;
+static double g_metrics_last; /* when publish_metrics() last published */
 
 static void on_signal(int sig)
 {
@@ -70,6 +73,7 @@ struct opts {
 	const char *state_file;
 	uint64_t buffer;
 	int snaplen;
+	unsigned workers;           /* -w / capture.workers; 0 = the default */
 	bool no_promisc;
 	const char *spool_dir;      /* --spool-dir, wins over outputs.spool_dir */
 	const char *metrics;        /* --metrics, wins over outputs.metrics */
@@ -92,6 +96,8 @@ static void usage(FILE *f)
 		"  -B, --buffer-size SIZE   live capture ring, e.g. 256M (default 256M)\n"
 		"  -s, --snaplen N          live snapshot length (default %d)\n"
 		"  -p, --no-promisc         do not put the interface in promiscuous mode\n"
+		"  -w, --workers N          live capture threads, packets split by flow\n"
+		"                           (PACKET_FANOUT); default: CPUs - 1, at least 1\n"
 		"Configuration:\n"
 		"  -c, --config FILE        YAML configuration (see onpath(8))\n"
 		"      --check-config       validate the configuration and signatures, then exit\n"
@@ -192,6 +198,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "interface", required_argument, NULL, 'i' },
 		{ "filter", required_argument, NULL, 'f' },
 		{ "buffer-size", required_argument, NULL, 'B' },
+		{ "workers", required_argument, NULL, 'w' },
 		{ "snaplen", required_argument, NULL, 's' },
 		{ "no-promisc", no_argument, NULL, 'p' },
 		{ "config", required_argument, NULL, 'c' },
@@ -218,7 +225,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "r:i:f:B:s:pc:n:o:u:qVh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:i:f:B:s:pw:c:n:o:u:qVh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			if (o->nfiles == ONPATH_MAX_INPUTS) {
@@ -252,6 +259,17 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'p':
 			o->no_promisc = true;
 			break;
+		case 'w': {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*end || n < 1 || n > SENSOR_WORKERS_MAX) {
+				fprintf(stderr, "onpath: --workers '%s': expected 1..%d\n", optarg,
+					SENSOR_WORKERS_MAX);
+				return -1;
+			}
+			o->workers = (unsigned)n;
+			break;
+		}
 		case 'c':
 			o->config = optarg;
 			break;
@@ -358,7 +376,7 @@ static void list_alerts(void)
 static const char *const top_keys[] = { "sensor", "capture", "flows", "streams", "alerts",
 					"outputs", "detectors", "geoip", "tls", NULL };
 static const char *const capture_keys[] = { "interface", "filter", "buffer_size", "snaplen",
-					    "promisc", NULL };
+					    "promisc", "workers", NULL };
 
 static int apply_config(const struct cfg *c, struct opts *o, char *err, size_t errlen)
 {
@@ -396,6 +414,10 @@ static int apply_config(const struct cfg *c, struct opts *o, char *err, size_t e
 		return -1;
 	if (r && !o->snaplen)
 		o->snaplen = (int)v;
+	if ((r = cfg_uint(c, cap, "workers", 1, SENSOR_WORKERS_MAX, &v, err, errlen)) < 0)
+		return -1;
+	if (r && !o->workers)
+		o->workers = (unsigned)v;
 	if ((r = cfg_bool(c, cap, "promisc", &b, err, errlen)) < 0)
 		return -1;
 	if (r && !b)
@@ -498,24 +520,35 @@ static void collect_stats(struct stats_run *r, struct sensor *s, struct out_mgr 
 
 /* Hands the counters to /metrics and the redis heartbeat, at most once a second (or
  * now, with force). */
-static void publish_metrics(const struct stats_run *run, struct sensor *s, struct out_mgr *out,
-			    struct cap *live, double t0, bool force)
+/* The kernel's counters of the live capture sockets (one per worker), added up. */
+static void live_stats(struct stats_run *r, struct cap *const *caps, size_t ncaps)
 {
-	static double last;
+	r->pcap_recv = r->pcap_drop = r->pcap_ifdrop = 0;
+	for (size_t i = 0; i < ncaps; i++) {
+		struct cap_stats cs;
+		cap_get_stats(caps[i], &cs);
+		r->pcap_recv += cs.recv;
+		r->pcap_drop += cs.drop;
+		r->pcap_ifdrop += cs.ifdrop;
+	}
+}
+
+static bool metrics_due(void)
+{
+	return util_mono_s() - g_metrics_last >= METRICS_PUBLISH_INTERVAL_S;
+}
+
+static void publish_metrics(const struct stats_run *run, struct sensor *s, struct out_mgr *out,
+			    struct cap *const *caps, size_t ncaps, double t0, bool force)
+{
 	static struct metrics_sensor m; /* 40 KB: not on the stack */
-	double now = util_mono_s();
-	if (!force && now - last < METRICS_PUBLISH_INTERVAL_S)
+	if (!force && !metrics_due())
 		return;
-	last = now;
+	g_metrics_last = util_mono_s();
 	struct stats_run r = *run;
 	collect_stats(&r, s, out, t0);
-	if (live) {
-		struct cap_stats cs;
-		cap_get_stats(live, &cs);
-		r.pcap_recv = cs.recv;
-		r.pcap_drop = cs.drop;
-		r.pcap_ifdrop = cs.ifdrop;
-	}
+	if (ncaps)
+		live_stats(&r, caps, ncaps);
 	metrics_fill(&m, &r, sensor_alerts(s));
 	metrics_publish(&m);
 }
@@ -536,6 +569,119 @@ static void collect_stats(struct stats_run *r, struct sensor *s, struct out_mgr 
 	r->lat_max_us = os.lat_max_us;
 	r->elapsed_s = util_mono_s() - t0;
 	r->peak_rss_kib = util_peak_rss_kib();
+}
+
+/* SIGUSR1: the counters so far, on stderr. */
+static void print_stats_now(const struct opts *o, const struct stats_run *run, struct sensor *s,
+			    struct out_mgr *out, struct cap *const *caps, size_t ncaps, double t0)
+{
+	struct stats_run now = *run;
+	collect_stats(&now, s, out, t0);
+	if (ncaps)
+		live_stats(&now, caps, ncaps);
+	stats_print(stderr, o->stats_json, &now, sensor_alerts(s));
+}
+
+/* SIGHUP: the configuration and signatures again (the running ones stay when the new
+ * ones are bad), the state saved, output files reopened (logrotate). With workers (w),
+ * they pause only while the new detectors are swapped in, not while they load. */
+static void reload(const struct opts *o, struct cfg **cfg, struct sensor *s, struct out_mgr *out,
+		   struct workers *w)
+{
+	char err[ONPATH_ERR];
+	struct cfg *nc = NULL;
+	struct det_registry *r = NULL;
+	if (o->config && cfg_load(o->config, &nc, err, sizeof(err)) < 0) {
+		fprintf(stderr, "onpath: reload: %s (keeping the running configuration)\n", err);
+	} else if (!(r = sensor_reload_prepare(s, o->config ? nc : *cfg, err, sizeof(err)))) {
+		fprintf(stderr, "onpath: reload: %s (keeping the running configuration)\n", err);
+		cfg_free(nc);
+	} else {
+		if (w)
+			workers_pause(w);
+		sensor_reload_commit(s, r);
+		if (w)
+			workers_resume(w);
+		if (nc) {
+			/* The running detectors were rebuilt from nc; the old tree is no
+			 * longer referenced by them. */
+			cfg_free(*cfg);
+			*cfg = nc;
+		}
+		fprintf(stderr, "onpath: configuration and signatures reloaded\n");
+	}
+	if (sensor_save_state(s, err, sizeof(err)) < 0)
+		fprintf(stderr, "onpath: state: %s\n", err);
+	out_mgr_reopen(out);
+}
+
+#define WORKERS_POLL_NS 100000000L /* the main thread's look at signals and metrics */
+
+/* Live capture on several threads (workers.h). This thread keeps the signals and the
+ * metrics; the workers are paused while it touches the sensors. */
+static void run_workers(const struct opts *o, struct cfg **cfg, struct sensor **sens,
+			struct cap **caps, size_t n, struct out_mgr *out, struct stats_run *run,
+			double t0)
+{
+	char err[ONPATH_ERR];
+	struct workers *w = workers_start(caps, sens, n, err, sizeof(err));
+	if (!w) {
+		fprintf(stderr, "onpath: %s\n", err);
+		run->read_errors++;
+		return;
+	}
+	fprintf(stderr, "onpath: %s: %zu capture workers (packet fanout by flow)\n", o->iface, n);
+	while (!g_stop && !workers_done(w)) {
+		struct timespec ts = { 0, WORKERS_POLL_NS };
+		nanosleep(&ts, NULL); /* a signal ends it early */
+		if (g_reload) {
+			g_reload = 0;
+			reload(o, cfg, sens[0], out, w);
+		}
+		if (!g_stats && !metrics_due())
+			continue;
+		/* Reading the counters: a pause of microseconds. */
+		workers_pause(w);
+		if (g_stats) {
+			g_stats = 0;
+			print_stats_now(o, run, sens[0], out, caps, n, t0);
+		}
+		publish_metrics(run, sens[0], out, caps, n, t0, false);
+		workers_resume(w);
+	}
+	run->read_errors += workers_stop(w);
+	live_stats(run, caps, n);
+	/* How the fanout split the packets: a worker's own counters (not the sum). */
+	if (!o->quiet) {
+		fprintf(stderr, "onpath: packets per worker:");
+		for (size_t i = 0; i < n; i++) {
+			struct sensor_stats ws;
+			sensor_worker_stats(sens[i], &ws);
+			fprintf(stderr, " %llu", (unsigned long long)ws.packets);
+		}
+		fprintf(stderr, "\n");
+	}
+}
+
+/* --workers' default: one CPU is left for the output thread and the system. */
+static size_t default_workers(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n <= 2)
+		return 1;
+	return n - 1 > SENSOR_WORKERS_MAX ? SENSOR_WORKERS_MAX : (size_t)(n - 1);
+}
+
+/* A PACKET_FANOUT group id of this process's own (ids are per network namespace). */
+static uint16_t fanout_group(void)
+{
+	return (uint16_t)(getpid() % 0xfffe + 1);
+}
+
+static void close_caps(struct cap **caps, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		cap_close(caps[i]);
 }
 
 int main(int argc, char **argv)
@@ -630,7 +776,17 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	struct sensor *s = sensor_new(&sc, cfg, out, err, sizeof(err));
+	/* Live: one capture thread per worker; files are read by this thread, in order. */
+	size_t nworkers = o.iface ? (o.workers ? o.workers : default_workers()) : 1;
+	sc.workers = (unsigned)nworkers;
+	struct sensor *sens[SENSOR_WORKERS_MAX] = { NULL };
+	struct sensor *s = sens[0] = sensor_new(&sc, cfg, out, err, sizeof(err));
+	for (size_t i = 1; s && i < nworkers; i++) {
+		if (!(sens[i] = sensor_worker_new(s, err, sizeof(err)))) {
+			sensor_free(s);
+			s = NULL;
+		}
+	}
 	if (!s) {
 		fprintf(stderr, "onpath: %s\n", err);
 		out_mgr_free(out);
@@ -639,24 +795,31 @@ int main(int argc, char **argv)
 	}
 
 	/* Open the live source before starting threads, so a permission error is
-	 * reported at once. */
-	struct cap *live = NULL;
+	 * reported at once. With several workers, each has a socket in one fanout group
+	 * and its share of the ring (-B is the total). */
+	struct cap *caps[SENSOR_WORKERS_MAX] = { NULL };
+	size_t ncaps = 0;
 	if (o.iface) {
-		struct cap_live_opts lo = { o.snaplen, o.buffer, !o.no_promisc };
-		live = cap_open_live(o.iface, &lo, o.bpf, err, sizeof(err));
-		if (!live) {
-			fprintf(stderr, "onpath: %s\n", err);
-			sensor_free(s);
-			out_mgr_free(out);
-			cfg_free(cfg);
-			return 1;
+		uint64_t ring = o.buffer ? o.buffer : CAP_DEFAULT_BUFFER;
+		struct cap_live_opts lo = { o.snaplen, ring / nworkers, !o.no_promisc,
+					    nworkers > 1 ? fanout_group() : 0 };
+		for (; ncaps < nworkers; ncaps++) {
+			if (!(caps[ncaps] = cap_open_live(o.iface, &lo, o.bpf, err, sizeof(err)))) {
+				fprintf(stderr, "onpath: %s\n", err);
+				close_caps(caps, ncaps);
+				sensor_free(s);
+				out_mgr_free(out);
+				cfg_free(cfg);
+				return 1;
+			}
 		}
 	}
+	struct cap *live = caps[0];
 	/* Everything that needs root is open; no thread runs yet, so all inherit this. */
 	o.priv.seccomp = !o.no_seccomp;
 	if (o.priv.user && drop_privileges(&o, sc.state_file, err, sizeof(err)) < 0) {
 		fprintf(stderr, "onpath: %s\n", err);
-		cap_close(live);
+		close_caps(caps, ncaps);
 		sensor_free(s);
 		out_mgr_free(out);
 		cfg_free(cfg);
@@ -664,7 +827,7 @@ int main(int argc, char **argv)
 	}
 	if (out_mgr_start(out) < 0) {
 		fprintf(stderr, "onpath: cannot start the output thread\n");
-		cap_close(live);
+		close_caps(caps, ncaps);
 		sensor_free(s);
 		out_mgr_free(out);
 		cfg_free(cfg);
@@ -672,7 +835,7 @@ int main(int argc, char **argv)
 	}
 	if (o.oc.metrics[0] && metrics_start(o.oc.metrics, out, err, sizeof(err)) < 0) {
 		fprintf(stderr, "onpath: %s\n", err);
-		cap_close(live);
+		close_caps(caps, ncaps);
 		sensor_free(s);
 		out_mgr_free(out);
 		cfg_free(cfg);
@@ -699,6 +862,11 @@ int main(int argc, char **argv)
 	double t0 = util_mono_s();
 	struct progress pg = { !o.quiet && !live && isatty(STDERR_FILENO), t0, t0, 0 };
 	size_t nsrc = live ? 1 : o.nfiles;
+	if (nworkers > 1) {
+		run_workers(&o, &cfg, sens, caps, ncaps, out, &run, t0);
+		close_caps(caps, ncaps);
+		nsrc = 0;
+	}
 
 	for (size_t i = 0; i < nsrc && !g_stop; i++) {
 		struct cap *c = live;
@@ -718,37 +886,11 @@ int main(int argc, char **argv)
 			int n = cap_dispatch(c, on_packet, s, err, sizeof(err));
 			if (g_stats) {
 				g_stats = 0;
-				struct stats_run now = run;
-				collect_stats(&now, s, out, t0);
-				if (live) {
-					struct cap_stats cs;
-					cap_get_stats(live, &cs);
-					now.pcap_recv = cs.recv;
-					now.pcap_drop = cs.drop;
-					now.pcap_ifdrop = cs.ifdrop;
-				}
-				stats_print(stderr, o.stats_json, &now, sensor_alerts(s));
+				print_stats_now(&o, &run, s, out, caps, ncaps, t0);
 			}
 			if (g_reload) {
 				g_reload = 0;
-				struct cfg *nc = NULL;
-				if (o.config && cfg_load(o.config, &nc, err, sizeof(err)) < 0) {
-					fprintf(stderr, "onpath: reload: %s (keeping the running configuration)\n", err);
-				} else if (sensor_reload(s, o.config ? nc : cfg, err, sizeof(err)) < 0) {
-					fprintf(stderr, "onpath: reload: %s (keeping the running configuration)\n", err);
-					cfg_free(nc);
-				} else {
-					if (nc) {
-						/* The running detectors were rebuilt from nc; the old
-						 * tree is no longer referenced by them. */
-						cfg_free(cfg);
-						cfg = nc;
-					}
-					fprintf(stderr, "onpath: configuration and signatures reloaded\n");
-				}
-				if (sensor_save_state(s, err, sizeof(err)) < 0)
-					fprintf(stderr, "onpath: state: %s\n", err);
-				out_mgr_reopen(out);
+				reload(&o, &cfg, s, out, NULL);
 			}
 			if (g_stop)
 				break;
@@ -764,7 +906,7 @@ int main(int argc, char **argv)
 			}
 			if (live && n == 0)
 				sensor_idle(s, util_now_us());
-			publish_metrics(&run, s, out, live, t0, false);
+			publish_metrics(&run, s, out, caps, ncaps, t0, false);
 			progress_show(&pg, c, run.sensor.packets, false);
 			if (pg.on) {
 				struct sensor_stats ss;
@@ -772,13 +914,8 @@ int main(int argc, char **argv)
 				run.sensor.packets = ss.packets;
 			}
 		}
-		if (live) {
-			struct cap_stats cs;
-			cap_get_stats(live, &cs);
-			run.pcap_recv = cs.recv;
-			run.pcap_drop = cs.drop;
-			run.pcap_ifdrop = cs.ifdrop;
-		}
+		if (live)
+			live_stats(&run, caps, ncaps);
 		g_cap = NULL;
 		cap_close(c);
 	}
@@ -786,7 +923,7 @@ int main(int argc, char **argv)
 
 	sensor_finish(s);
 	out_mgr_sync(out);
-	publish_metrics(&run, s, out, NULL, t0, true); /* the final heartbeat has the totals */
+	publish_metrics(&run, s, out, NULL, 0, t0, true); /* the final heartbeat has the totals */
 	collect_stats(&run, s, out, t0);
 	if (!o.no_stats)
 		stats_print(stderr, o.stats_json, &run, sensor_alerts(s));

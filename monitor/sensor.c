@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,17 @@ struct sensor {
 	char state_file[4096];          /* "" = no persistence */
 	struct dns_msg dns;             /* scratch for one DNS message (~20 KiB) */
 	struct tls_hello quic_hello;    /* scratch for a QUIC Initial's ClientHello */
+	/* Live capture with several workers (sensor_worker_new()): the first sensor (the
+	 * root) owns the detectors, the alert pipe, the state and the lock; each worker,
+	 * the root included, has its own flows, streams and nDPI. */
+	struct sensor *root;            /* NULL in the root */
+	struct sensor *workers[SENSOR_WORKERS_MAX]; /* root only: the other workers */
+	size_t nworkers;
+	pthread_mutex_t mu;             /* root only, with workers: the detectors' lock */
+	bool shared;                    /* root only: mu is in use */
+	uint64_t next_global_us;        /* root only: packet time of the next global tick */
+	const char *reload_dir;         /* sensor_reload_prepare() for _commit() */
+	uint16_t reload_seed;
 };
 
 static const char *const sensor_keys[] = { "name", "signatures_dir", "community_id_seed",
@@ -253,6 +265,27 @@ static json_t *shared_baselines(struct out_mgr *out, json_t *own, const char *se
 	return m.peers;
 }
 
+/* flows.max and streams.max_total bound the whole sensor: with N workers each gets
+ * its share. False when a share is below the smallest table. */
+static bool worker_limits(struct sensor_cfg *sc, char *err, size_t errlen)
+{
+	unsigned n = sc->workers ? sc->workers : 1;
+
+	if (n > SENSOR_WORKERS_MAX) {
+		snprintf(err, errlen, "at most %u workers", SENSOR_WORKERS_MAX);
+		return false;
+	}
+	sc->workers = n;
+	sc->flow.max_flows /= n;
+	sc->stream.max_total /= n;
+	if (sc->flow.max_flows < SENSOR_WORKER_MIN_FLOWS) {
+		snprintf(err, errlen, "flows.max gives each of %u workers fewer than %u flows", n,
+			 SENSOR_WORKER_MIN_FLOWS);
+		return false;
+	}
+	return true;
+}
+
 struct sensor *sensor_new(const struct sensor_cfg *sc, const struct cfg *c, struct out_mgr *out,
 			  char *err, size_t errlen)
 {
@@ -264,6 +297,10 @@ struct sensor *sensor_new(const struct sensor_cfg *sc, const struct cfg *c, stru
 	s->cfg = *sc;
 	if (!s->cfg.sig_dir)
 		s->cfg.sig_dir = sig_default_dir();
+	if (!worker_limits(&s->cfg, err, errlen)) {
+		free(s);
+		return NULL;
+	}
 	s->flows = flow_table_new(&s->cfg.flow, on_flow_free, s);
 	s->streams = stream_pool_new(&s->cfg.stream);
 	s->alerts = alert_pipe_new(&s->cfg.alert, out);
@@ -296,13 +333,61 @@ struct sensor *sensor_new(const struct sensor_cfg *sc, const struct cfg *c, stru
 		return NULL;
 	}
 	udp_ports_init();
+	if (s->cfg.workers > 1) {
+		if (pthread_mutex_init(&s->mu, NULL) != 0) {
+			snprintf(err, errlen, "cannot create the workers' lock");
+			sensor_free(s);
+			return NULL;
+		}
+		s->shared = true;
+		det_registry_set_lock(s->dets, &s->mu);
+	}
 	return s;
+}
+
+struct sensor *sensor_worker_new(struct sensor *root, char *err, size_t errlen)
+{
+	if (!root->shared || 1 + root->nworkers >= root->cfg.workers) {
+		snprintf(err, errlen, "the sensor was made for %u worker%s", root->cfg.workers,
+			 root->cfg.workers == 1 ? "" : "s");
+		return NULL;
+	}
+	struct sensor *w = calloc(1, sizeof(*w));
+	if (!w) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	w->cfg = root->cfg; /* limits already divided */
+	w->root = root;
+	w->dets = root->dets;
+	w->alerts = root->alerts;
+	w->flows = flow_table_new(&w->cfg.flow, on_flow_free, w);
+	w->streams = stream_pool_new(&w->cfg.stream);
+	if (!w->flows || !w->streams || (root->cls && !(w->cls = cls_new()))) {
+		snprintf(err, errlen, "out of memory for %u flows", w->cfg.flow.max_flows);
+		sensor_free(w);
+		return NULL;
+	}
+	root->workers[root->nworkers++] = w;
+	return w;
 }
 
 void sensor_free(struct sensor *s)
 {
 	if (!s)
 		return;
+	for (size_t i = 0; i < s->nworkers; i++)
+		sensor_free(s->workers[i]);
+	if (s->root) {
+		/* A worker: the detectors and the alert pipe are the root's. */
+		if (s->flows)
+			flow_table_free(s->flows);
+		if (s->streams)
+			stream_pool_free(s->streams);
+		cls_free(s->cls);
+		free(s);
+		return;
+	}
 	/* Flows first: their streams go back to the pool. */
 	if (s->flows)
 		flow_table_free(s->flows);
@@ -313,30 +398,56 @@ void sensor_free(struct sensor *s)
 	if (s->alerts)
 		alert_pipe_free(s->alerts);
 	cls_free(s->cls);
+	if (s->shared)
+		pthread_mutex_destroy(&s->mu);
 	free(s);
+}
+
+struct det_registry *sensor_reload_prepare(struct sensor *s, const struct cfg *c, char *err,
+					   size_t errlen)
+{
+	struct sensor_cfg sc;
+	if (sensor_cfg_load(&sc, c, err, errlen) < 0)
+		return NULL;
+	const char *dir = sc.sig_dir ? sc.sig_dir : sig_default_dir();
+	/* The learned baselines survive a reload: the new detectors start from what the
+	 * running ones know, not cold. */
+	det_registry_lock(s->dets);
+	json_t *now = det_registry_save(s->dets);
+	det_registry_unlock(s->dets);
+	struct det_registry *r = det_registry_new_state(c, dir, now, sc.learning_s, err, errlen);
+	json_decref(now);
+	if (!r)
+		return NULL;
+	if (s->shared)
+		det_registry_set_lock(r, &s->mu);
+	s->reload_dir = dir;
+	s->reload_seed = sc.community_id_seed;
+	return r;
+}
+
+void sensor_reload_commit(struct sensor *s, struct det_registry *r)
+{
+	/* No worker runs now (the caller paused them): none holds the old registry. */
+	det_set_community_seed(s->reload_seed);
+	det_registry_free(s->dets);
+	s->dets = r;
+	for (size_t i = 0; i < s->nworkers; i++)
+		s->workers[i]->dets = r;
+	s->cfg.sig_dir = s->reload_dir;
 }
 
 int sensor_reload(struct sensor *s, const struct cfg *c, char *err, size_t errlen)
 {
-	struct sensor_cfg sc;
-	if (sensor_cfg_load(&sc, c, err, errlen) < 0)
-		return -1;
-	const char *dir = sc.sig_dir ? sc.sig_dir : sig_default_dir();
-	/* The learned baselines survive a reload: the new detectors start from what the
-	 * running ones know, not cold. */
-	json_t *now = det_registry_save(s->dets);
-	det_set_community_seed(sc.community_id_seed);
-	struct det_registry *r = det_registry_new_state(c, dir, now, sc.learning_s, err, errlen);
-	json_decref(now);
+	struct det_registry *r = sensor_reload_prepare(s, c, err, errlen);
 	if (!r)
 		return -1;
-	det_registry_free(s->dets);
-	s->dets = r;
-	s->cfg.sig_dir = dir;
+	sensor_reload_commit(s, r);
 	return 0;
 }
 
-int sensor_save_state(struct sensor *s, char *err, size_t errlen)
+/* The state file from the detectors' baselines; the caller holds the lock. */
+static int save_state_locked(struct sensor *s, char *err, size_t errlen)
 {
 	if (!s->state_file[0])
 		return 0;
@@ -347,6 +458,14 @@ int sensor_save_state(struct sensor *s, char *err, size_t errlen)
 	}
 	int rc = state_write(s->state_file, root, err, errlen);
 	json_decref(root);
+	return rc;
+}
+
+int sensor_save_state(struct sensor *s, char *err, size_t errlen)
+{
+	det_registry_lock(s->dets);
+	int rc = save_state_locked(s, err, errlen);
+	det_registry_unlock(s->dets);
 	return rc;
 }
 
@@ -361,15 +480,24 @@ static void publish_baselines(struct sensor *s)
 		alert_pipe_submit(s->alerts, OUT_BASELINE, line, strlen(line), NULL);
 }
 
-static void tick(struct sensor *s, uint64_t now)
+/* Once a second of packet time, for the detectors, the alert windows, the state and
+ * the baselines: with several workers, whichever worker first reaches the second runs
+ * it, under the lock, so it runs once and time never goes backwards for them. */
+static void global_tick(struct sensor *s, uint64_t now)
 {
-	flow_expire(s->flows, now, SENSOR_EXPIRE_WORK);
+	if (s->shared) {
+		pthread_mutex_lock(&s->mu);
+		if (now < s->next_global_us) {
+			pthread_mutex_unlock(&s->mu);
+			return;
+		}
+	}
+	s->next_global_us = now - now % SENSOR_TICK_US + SENSOR_TICK_US;
 	det_dispatch_tick(s->dets, now, s->alerts);
 	alert_pipe_tick(s->alerts, now);
-	s->next_tick_us = now - now % SENSOR_TICK_US + SENSOR_TICK_US;
 	if (s->state_file[0] && now >= s->next_save_us) {
 		char err[512];
-		if (s->next_save_us && sensor_save_state(s, err, sizeof(err)) < 0)
+		if (s->next_save_us && save_state_locked(s, err, sizeof(err)) < 0)
 			fprintf(stderr, "onpath: state: %s\n", err);
 		s->next_save_us = now + (uint64_t)s->cfg.state_interval_s * 1000000u;
 	}
@@ -378,6 +506,15 @@ static void tick(struct sensor *s, uint64_t now)
 			publish_baselines(s);
 		s->next_baseline_us = now + s->cfg.baseline_interval_s * 1000000u;
 	}
+	if (s->shared)
+		pthread_mutex_unlock(&s->mu);
+}
+
+static void tick(struct sensor *s, uint64_t now)
+{
+	flow_expire(s->flows, now, SENSOR_EXPIRE_WORK);
+	s->next_tick_us = now - now % SENSOR_TICK_US + SENSOR_TICK_US;
+	global_tick(s->root ? s->root : s, now);
 }
 
 static void meta_from_pkt(struct ev_meta *m, const struct pkt *p)
@@ -735,7 +872,11 @@ void sensor_idle(struct sensor *s, uint64_t now_us)
 void sensor_finish(struct sensor *s)
 {
 	char err[512];
-	det_dispatch_tick(s->dets, s->st.last_us, s->alerts);
+	uint64_t last = s->st.last_us;
+	for (size_t i = 0; i < s->nworkers; i++)
+		if (s->workers[i]->st.last_us > last)
+			last = s->workers[i]->st.last_us;
+	det_dispatch_tick(s->dets, last, s->alerts);
 	alert_pipe_flush(s->alerts);
 	if (s->publish_baselines)
 		publish_baselines(s);
@@ -743,11 +884,33 @@ void sensor_finish(struct sensor *s)
 		fprintf(stderr, "onpath: state: %s\n", err);
 }
 
-void sensor_get_stats(const struct sensor *s, struct sensor_stats *st)
+void sensor_worker_stats(const struct sensor *s, struct sensor_stats *st)
 {
 	*st = s->st;
 	flow_table_get_stats(s->flows, &st->flows);
 	stream_pool_get_stats(s->streams, &st->streams);
+}
+
+void sensor_get_stats(const struct sensor *s, struct sensor_stats *st)
+{
+	sensor_worker_stats(s, st);
+	/* Workers: counters add up (peaks too: an upper bound of the sensor's peak);
+	 * first_us and last_us span them all. */
+	_Static_assert(sizeof(*st) % sizeof(uint64_t) == 0, "sensor_stats: only uint64_t");
+	for (size_t i = 0; i < s->nworkers; i++) {
+		struct sensor_stats w;
+		uint64_t a[sizeof(*st) / sizeof(uint64_t)], b[sizeof(w) / sizeof(uint64_t)];
+		uint64_t first = st->first_us, last = st->last_us;
+
+		sensor_worker_stats(s->workers[i], &w);
+		memcpy(a, st, sizeof(a));
+		memcpy(b, &w, sizeof(b));
+		for (size_t k = 0; k < ONPATH_ARRAY_LEN(a); k++)
+			a[k] += b[k];
+		memcpy(st, a, sizeof(a));
+		st->first_us = !first || (w.first_us && w.first_us < first) ? w.first_us : first;
+		st->last_us = w.last_us > last ? w.last_us : last;
+	}
 }
 
 struct alert_pipe *sensor_alerts(struct sensor *s)

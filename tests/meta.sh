@@ -7,7 +7,7 @@ set -eu
 : "${top_srcdir:?}" "${top_builddir:?}" "${ONPATH:?}"
 fail=0
 lib="$top_builddir/libonpath.a"
-prefixes='cap_|dec_|flow_|stream_|det_|sig_|out_|cfg_|jw_|alert_|util_|sensor_|stats_|state_|app_|geo_|spool_|metrics_|priv_|cls_'
+prefixes='cap_|dec_|flow_|stream_|det_|sig_|out_|cfg_|jw_|alert_|util_|sensor_|stats_|state_|app_|geo_|spool_|metrics_|priv_|cls_|workers_'
 # Names starting with __ are the compiler's (ASan's __odr_asan.*), not ours.
 bad=$(nm -g --defined-only "$lib" | awk 'NF==3 && $2 ~ /[TDBRC]/ {print $3}' | grep -Ev "^($prefixes|__)" || true)
 if [ -n "$bad" ]; then

@@ -1,10 +1,13 @@
 /* pcap_floor.c - the cost of reading a capture with libpcap and doing nothing else.
  *
- *   pcap_floor [-t] FILE
+ *   pcap_floor [-t] [-b BYTES] FILE
  *
  * A pcap_next_ex() loop that counts packets and bytes: the floor any sensor reading
- * the same file through libpcap is measured against (tests/bench/bench.sh). With -t
- * it also reads every captured byte, the floor for a parser that looks at each byte.
+ * the same file through libpcap is measured against (tests/bench/bench.sh); the same
+ * loop as ../shared/bench/pcap_floor.c. With -t it also reads every captured byte, the
+ * floor for a parser that looks at each byte. With -b it hands libpcap a stream with a
+ * BYTES-sized stdio buffer (pcap_fopen_offline), as onpath does, instead of libpcap's
+ * default 4 KiB reads: the floor for a reader that batches its system calls.
  * Prints one line:
  *
  *   packets=N bytes=N seconds=S pps=P [sum=X]
@@ -17,6 +20,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -49,19 +53,38 @@ int main(int argc, char **argv)
 {
 	char err[PCAP_ERRBUF_SIZE];
 	int do_touch = 0;
-	const char *path;
+	unsigned long bufsize = 0;
+	int i = 1;
 
-	if (argc == 3 && strcmp(argv[1], "-t") == 0) {
-		do_touch = 1;
-		path = argv[2];
-	} else if (argc == 2 && argv[1][0] != '-') {
-		path = argv[1];
-	} else {
-		fprintf(stderr, "usage: pcap_floor [-t] FILE\n");
+	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		if (strcmp(argv[i], "-t") == 0)
+			do_touch = 1;
+		else if (strcmp(argv[i], "-b") == 0 && i + 1 < argc &&
+			 (bufsize = strtoul(argv[i + 1], NULL, 10)) > 0)
+			i++;
+		else
+			break;
+	}
+	if (i != argc - 1) {
+		fprintf(stderr, "usage: pcap_floor [-t] [-b BYTES] FILE\n");
 		return 2;
 	}
+	const char *path = argv[i];
 
-	pcap_t *p = pcap_open_offline(path, err);
+	pcap_t *p;
+	char *iobuf = NULL;
+	if (bufsize) {
+		FILE *fp = fopen(path, "rb");
+		iobuf = malloc(bufsize);
+		if (!fp || !iobuf) {
+			fprintf(stderr, "pcap_floor: %s: cannot open\n", path);
+			return 1;
+		}
+		setvbuf(fp, iobuf, _IOFBF, bufsize);
+		p = pcap_fopen_offline(fp, err);
+	} else {
+		p = pcap_open_offline(path, err);
+	}
 	if (!p) {
 		fprintf(stderr, "pcap_floor: %s\n", err);
 		return 1;
@@ -83,9 +106,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pcap_floor: %s: record %" PRIu64 ": %s\n", path, packets + 1,
 			pcap_geterr(p));
 		pcap_close(p);
+		free(iobuf);
 		return 1;
 	}
 	pcap_close(p);
+	free(iobuf);
 
 	printf("packets=%" PRIu64 " bytes=%" PRIu64 " seconds=%.6f pps=%.0f", packets, bytes, secs,
 	       secs > 0 ? (double)packets / secs : 0.0);
