@@ -131,6 +131,24 @@ struct ssh_ev {
 	const struct ssh_msg *msg;
 };
 
+/* A TCP segment whose bytes differ from an earlier copy of the same sequence numbers
+ * in the same direction (monitor/stream.h stream_last_conflict()), while the flow's
+ * handshakes are inspected. m is the later copy's packet; first_mac and first_ttl
+ * are the Ethernet source and IP TTL of the packet that brought the first data of
+ * this direction. The excerpts start context bytes before the first differing one. */
+struct rewrite_ev {
+	struct ev_meta m;
+	uint8_t first_mac[6];
+	uint8_t first_ttl;
+	bool from_initiator;       /* the later copy travels initiator -> responder */
+	uint32_t offset;           /* stream offset of the first differing byte */
+	uint32_t context;          /* bytes of the excerpts before that byte */
+	const uint8_t *kept;       /* what the sensor (and the first copy) has there */
+	size_t kept_len;
+	const uint8_t *seen;       /* what the later copy carries there */
+	size_t seen_len;
+};
+
 /* What a detector gets at init. */
 struct det_init {
 	const struct cfg *cfg;         /* the whole config (may be NULL: defaults) */
@@ -167,6 +185,7 @@ struct detector {
 	void (*on_http)(void *state, const struct http_ev *ev, struct alert_pipe *out);
 	void (*on_ssh)(void *state, const struct ssh_ev *ev, struct alert_pipe *out);
 	void (*on_vrrp)(void *state, const struct vrrp_ev *ev, struct alert_pipe *out);
+	void (*on_rewrite)(void *state, const struct rewrite_ev *ev, struct alert_pipe *out);
 	/* Called about once a second of packet time. */
 	void (*on_tick)(void *state, uint64_t now_us, struct alert_pipe *out);
 	/* Baseline persistence (both NULL for a stateless detector). save returns a new
@@ -215,6 +234,8 @@ void det_dispatch_starttls(struct det_registry *r, const struct starttls_ev *ev,
 void det_dispatch_http(struct det_registry *r, const struct http_ev *ev, struct alert_pipe *out);
 void det_dispatch_ssh(struct det_registry *r, const struct ssh_ev *ev, struct alert_pipe *out);
 void det_dispatch_vrrp(struct det_registry *r, const struct vrrp_ev *ev, struct alert_pipe *out);
+void det_dispatch_rewrite(struct det_registry *r, const struct rewrite_ev *ev,
+			  struct alert_pipe *out);
 /* True when some detector wants this event (so the parser can be skipped otherwise). */
 bool det_wants_ndp(const struct det_registry *r);
 bool det_wants_dhcp(const struct det_registry *r);
@@ -224,6 +245,7 @@ bool det_wants_starttls(const struct det_registry *r);
 bool det_wants_http(const struct det_registry *r);
 bool det_wants_ssh(const struct det_registry *r);
 bool det_wants_vrrp(const struct det_registry *r);
+bool det_wants_rewrite(const struct det_registry *r);
 void det_dispatch_tick(struct det_registry *r, uint64_t now_us, struct alert_pipe *out);
 size_t det_registry_active(const struct det_registry *r);
 /* Looks up an alert type by action across all built-in detectors (NULL if none). */

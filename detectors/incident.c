@@ -21,7 +21,7 @@
  *
  * Correlation.
  *  - Phases: positioning (arp, ndp, dhcp, names: the attacker puts itself on the path)
- *    and manipulation (dns, issuer, tls, downgrade, starttls, http, ssh: it uses it).
+ *    and manipulation (dns, issuer, tls, downgrade, starttls, http, ssh, tcp: it uses it).
  *  - Victim: the client. Alerts are oriented offender -> victim (ARP: claimed IP ->
  *    the host the forged frame was sent to; DNS: resolver -> client; TLS: server ->
  *    client), so the destination, unless the destination is the well-known-port side
@@ -126,7 +126,7 @@ static int phase_of(const char *action)
 {
 	static const char *const pos[] = { "arp.", "ndp.", "dhcp.", "names." };
 	static const char *const man[] = { "dns.", "issuer.", "tls.", "downgrade.", "starttls.",
-					   "http.", "ssh." };
+					   "http.", "ssh.", "tcp." };
 	for (size_t i = 0; i < ONPATH_ARRAY_LEN(pos); i++)
 		if (strncmp(action, pos[i], strlen(pos[i])) == 0)
 			return PH_POS;
@@ -148,6 +148,7 @@ static const char *phrase_of(const char *action)
 		{ "tls.", "TLS answered by a different server" },
 		{ "downgrade.", "TLS downgraded" }, { "starttls.", "STARTTLS stripped" },
 		{ "http.", "HTTPS stripped" },      { "ssh.", "SSH host key or algorithms changed" },
+		{ "tcp.", "TCP data rewritten in the path" },
 	};
 	for (size_t i = 0; i < ONPATH_ARRAY_LEN(ph); i++)
 		if (strncmp(action, ph[i].fam, strlen(ph[i].fam)) == 0)

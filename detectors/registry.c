@@ -24,6 +24,7 @@ extern const struct detector det_starttls;
 extern const struct detector det_records;
 extern const struct detector det_incident;
 extern const struct detector det_fhrp;
+extern const struct detector det_rewrite;
 
 const struct detector *const det_builtin[] = {
 	&det_arp,
@@ -40,6 +41,7 @@ const struct detector *const det_builtin[] = {
 	&det_records,
 	&det_incident,
 	&det_fhrp,
+	&det_rewrite,
 };
 const size_t det_builtin_count = ONPATH_ARRAY_LEN(det_builtin);
 
@@ -57,8 +59,8 @@ struct det_registry {
 	struct det_slot arp[NDET], ndp[NDET], dhcp[NDET], dns[NDET], tls[NDET], tick[NDET];
 	struct det_slot starttls[NDET], http[NDET], ssh[NDET];
 	size_t narp, nndp, ndhcp, ndns, ntls, ntick, nstarttls, nhttp, nssh;
-	struct det_slot vrrp[NDET];
-	size_t nvrrp;
+	struct det_slot vrrp[NDET], rewrite[NDET];
+	size_t nvrrp, nrewrite;
 	pthread_mutex_t *lock; /* several capture workers: see det_registry_set_lock() */
 };
 
@@ -157,6 +159,8 @@ struct det_registry *det_registry_new_state(const struct cfg *cfg, const char *s
 			r->ssh[r->nssh++] = s;
 		if (d->on_vrrp)
 			r->vrrp[r->nvrrp++] = s;
+		if (d->on_rewrite)
+			r->rewrite[r->nrewrite++] = s;
 		if (d->on_tick)
 			r->tick[r->ntick++] = s;
 	}
@@ -220,6 +224,17 @@ void det_dispatch_ssh(struct det_registry *r, const struct ssh_ev *ev, struct al
 void det_dispatch_vrrp(struct det_registry *r, const struct vrrp_ev *ev, struct alert_pipe *out)
 {
 	DISPATCH(r, vrrp, nvrrp, on_vrrp, ev, out);
+}
+
+void det_dispatch_rewrite(struct det_registry *r, const struct rewrite_ev *ev,
+			  struct alert_pipe *out)
+{
+	DISPATCH(r, rewrite, nrewrite, on_rewrite, ev, out);
+}
+
+bool det_wants_rewrite(const struct det_registry *r)
+{
+	return r->nrewrite > 0;
 }
 
 bool det_wants_vrrp(const struct det_registry *r)

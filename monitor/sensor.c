@@ -40,6 +40,11 @@
 struct flow_app {
 	void *st[APP_MAX_CONSUMERS];
 	struct cls_flow *cls;   /* packets kept for nDPI and its state (classify.h) */
+	/* Who sent the first data of each direction (a later copy from another NIC that
+	 * differs was rewritten in the path: struct rewrite_ev). */
+	uint8_t first_mac[2][6];
+	uint8_t first_ttl[2];
+	bool have_first[2];
 };
 
 /* UDP ports whose payload is parsed on every packet (DNS, mDNS, LLMNR, NBT-NS, DHCP,
@@ -584,6 +589,43 @@ static const struct det_ndpi *ndpi_lazy(void *ctx)
 	return &q->nd;
 }
 
+#define SENSOR_REWRITE_EXCERPT 48 /* bytes of each copy in a rewrite event */
+#define SENSOR_REWRITE_CONTEXT 8  /* of which before the first differing byte */
+
+/* A segment whose bytes differ from the copy the stream kept (detectors/rewrite.c
+ * judges whether another NIC relayed it). */
+static void __attribute__((noinline, cold))
+stream_rewrite(struct sensor *s, const struct flow_app *fa, int dir, const struct stream *st,
+	       const struct pkt *p, uint32_t off, size_t idx)
+{
+	if (!det_wants_rewrite(s->dets) || !fa->have_first[dir] || idx >= p->payload_len)
+		return;
+	struct rewrite_ev ev;
+	memset(&ev, 0, sizeof(ev));
+	meta_from_pkt(&ev.m, p);
+	memcpy(ev.first_mac, fa->first_mac[dir], 6);
+	ev.first_ttl = fa->first_ttl[dir];
+	ev.from_initiator = dir == FLOW_DIR_ORIG;
+	ev.offset = off;
+	/* The excerpts start a few bytes before the difference, for context. */
+	uint32_t back = off < SENSOR_REWRITE_CONTEXT ? off : SENSOR_REWRITE_CONTEXT;
+	if (back > idx)
+		back = (uint32_t)idx;
+	off -= back;
+	idx -= back;
+	ev.context = back;
+	size_t len;
+	const uint8_t *data = stream_data(st, &len);
+	if (off < len) {
+		ev.kept = data + off;
+		ev.kept_len = len - off < SENSOR_REWRITE_EXCERPT ? len - off : SENSOR_REWRITE_EXCERPT;
+	}
+	ev.seen = p->payload + idx;
+	ev.seen_len = p->payload_len - idx < SENSOR_REWRITE_EXCERPT ? p->payload_len - idx
+								     : SENSOR_REWRITE_EXCERPT;
+	det_dispatch_rewrite(s->dets, &ev, s->alerts);
+}
+
 static void flow_data(struct sensor *s, struct flow *f, int dir, const struct pkt *p)
 {
 	if (!p->payload_len && !(p->tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)))
@@ -599,11 +641,6 @@ static void flow_data(struct sensor *s, struct flow *f, int dir, const struct pk
 			return;
 		}
 	}
-	size_t added = stream_add(s->streams, st, p->tcp_seq, p->tcp_flags, p->payload,
-				  p->payload_len);
-	uint32_t sflags = stream_flags(st);
-	if (!added && !(sflags & (STREAM_F_FIN | STREAM_F_GAP | STREAM_F_FULL)))
-		return;
 	struct flow_app *fa = f->app;
 	if (!fa) {
 		fa = f->app = calloc(1, sizeof(*fa));
@@ -614,6 +651,20 @@ static void flow_data(struct sensor *s, struct flow *f, int dir, const struct pk
 			return;
 		}
 	}
+	if (p->payload_len && !fa->have_first[dir]) {
+		fa->have_first[dir] = true;
+		memcpy(fa->first_mac[dir], p->src_mac, 6);
+		fa->first_ttl[dir] = p->ip_ttl;
+	}
+	size_t added = stream_add(s->streams, st, p->tcp_seq, p->tcp_flags, p->payload,
+				  p->payload_len);
+	uint32_t cf_off;
+	size_t cf_idx;
+	if (__builtin_expect(stream_last_conflict(st, &cf_off, &cf_idx), 0))
+		stream_rewrite(s, fa, dir, st, p, cf_off, cf_idx);
+	uint32_t sflags = stream_flags(st);
+	if (!added && !(sflags & (STREAM_F_FIN | STREAM_F_GAP | STREAM_F_FULL)))
+		return;
 	size_t len;
 	const uint8_t *data = stream_data(st, &len);
 	struct ev_meta m;

@@ -50,6 +50,11 @@ struct stream {
 	uint32_t cap;               /* max_bytes, lowered to size when the pool refuses growth */
 	uint32_t flags;             /* STREAM_F_* */
 	bool anchored;              /* base is set */
+	/* The conflict of the last stream_add() (stream_last_conflict()). */
+	bool cf_new;
+	uint32_t cf_off;            /* stream offset of the first differing byte */
+	uint32_t cf_skip;           /* bytes of the caller's data before place()'s data */
+	uint32_t cf_idx;            /* that byte's index in the caller's data */
 };
 
 struct stream_pool {
@@ -176,6 +181,15 @@ void stream_free(struct stream_pool *sp, struct stream *s)
 	free(s);
 }
 
+bool stream_last_conflict(const struct stream *s, uint32_t *off, size_t *idx)
+{
+	if (!s->cf_new)
+		return false;
+	*off = s->cf_off;
+	*idx = s->cf_idx;
+	return true;
+}
+
 const uint8_t *stream_data(const struct stream *s, size_t *len)
 {
 	/* Never NULL, so a caller may memcpy/compare zero bytes from it. */
@@ -229,6 +243,22 @@ static bool grow(struct stream_pool *sp, struct stream *s, uint32_t need)
 	return true;
 }
 
+/* Records where the first differing byte of an overlap is: held [a, a + n) against the
+ * segment's bytes d (d[0] at stream offset a), known to differ. */
+static void mark_conflict(struct stream *s, uint32_t a, const uint8_t *held, const uint8_t *d,
+			  uint32_t n, uint32_t seg_off)
+{
+	uint32_t k = 0;
+
+	if (s->cf_new)
+		return;
+	while (k + 1 < n && held[k] == d[k])
+		k++;
+	s->cf_new = true;
+	s->cf_off = a + k;
+	s->cf_idx = s->cf_skip + (a + k - seg_off);
+}
+
 static void note_conflict(struct stream_pool *sp, struct stream *s, bool differ)
 {
 	/* Receiver and sensor may keep different copies of these bytes (RFC 9293 leaves
@@ -254,6 +284,8 @@ static void place(struct stream_pool *sp, struct stream *s, uint32_t off, const 
 		uint32_t e = end < s->len ? end : s->len;
 
 		differ = memcmp(s->buf + off, data, e - off) != 0;
+		if (differ)
+			mark_conflict(s, off, s->buf + off, data, e - off, seg_off);
 		if (end <= s->len) {
 			sp->st.retransmits++;
 			note_conflict(sp, s, differ);
@@ -304,8 +336,10 @@ static void place(struct stream_pool *sp, struct stream *s, uint32_t off, const 
 			memcpy(s->buf + p, data + (p - seg_off), hs - p);
 			fresh = true;
 		}
-		if (oe > os && memcmp(s->buf + os, data + (os - seg_off), oe - os) != 0)
+		if (oe > os && memcmp(s->buf + os, data + (os - seg_off), oe - os) != 0) {
 			differ = true;
+			mark_conflict(s, os, s->buf + os, data + (os - seg_off), oe - os, seg_off);
+		}
 		if (he > p)
 			p = he;
 	}
@@ -352,6 +386,8 @@ size_t stream_add(struct stream_pool *sp, struct stream *s, uint32_t seq, uint8_
 	uint32_t before = s->len, off;
 	int64_t rel, fin_rel = 0;
 
+	s->cf_new = false;
+	s->cf_skip = 0;
 	if (tcp_flags & (TCP_FIN | TCP_RST))
 		s->flags |= STREAM_F_FIN;
 	if (s->flags & (STREAM_F_FULL | STREAM_F_GAP))
@@ -389,6 +425,7 @@ size_t stream_add(struct stream_pool *sp, struct stream *s, uint32_t seq, uint8_
 			goto fin;
 		data += -rel;
 		len -= (size_t)-rel;
+		s->cf_skip = (uint32_t)-rel;
 		rel = 0;
 	}
 	if (rel >= s->cap)

@@ -60,5 +60,11 @@ size_t stream_add(struct stream_pool *sp, struct stream *s, uint32_t seq, uint8_
  * stream_add or stream_free). */
 const uint8_t *stream_data(const struct stream *s, size_t *len);
 uint32_t stream_flags(const struct stream *s);
+/* True when the last stream_add() carried bytes that differ from those already held
+ * for the same sequence numbers (the first copy stays; a conflict is counted): *off is
+ * the stream offset of the first differing byte, *idx its index in that call's data. A
+ * retransmission that differs is an evasion attempt, or, when another NIC sent it, a
+ * segment rewritten by a relay in the path. */
+bool stream_last_conflict(const struct stream *s, uint32_t *off, size_t *idx);
 
 #endif

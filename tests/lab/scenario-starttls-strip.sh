@@ -19,8 +19,10 @@
 # attacker's rewritten copy second, in the same TCP flow with the same sequence
 # numbers. The sensor's reassembly keeps the first copy (monitor/stream.c; the second
 # is counted as a conflict in "streams: ... conflicts"), so starttls.stripped does not
-# fire; only the ARP alerts do. LAB_STRIP_TOOL=ettercap runs that variant (it fails
-# the starttls.stripped check today: a sensor limitation, not the detector's).
+# fire. What shows is the rewrite itself: the copy from the attacker's MAC differs from
+# srv's for the same sequence numbers, and detectors/rewrite.c reports
+# tcp.rewritten_in_path. LAB_STRIP_TOOL=ettercap (scenario-starttls-ettercap.sh) runs
+# that variant and expects the rewrite, the ARP change and an incident holding both.
 # shellcheck disable=SC2016
 set -eu
 # shellcheck source=tests/lib.sh
@@ -32,7 +34,7 @@ SYS_PYTHON3=/usr/bin/python3
 [ -x "$SYS_PYTHON3" ] || SYS_PYTHON3=$PYTHON3
 STRIP=${LAB_STRIP_TOOL:-mitmproxy}
 
-lab_init starttls-strip
+lab_init "${LAB_SCENARIO_NAME:-starttls-strip}"
 if [ "$STRIP" = ettercap ]; then
 	lab_need openssl swaks timeout ettercap etterfilter
 else
@@ -131,6 +133,15 @@ note "$STRIP: $(grep -h 'STARTTLS stripped' "$tmp/$STRIP.log" "$tmp/mitmdump.log
 note "victim, attack mail 1: $(grep -E '^(\*\*\*|<- +250)' "$tmp/attack-1.log" | tr '\n' ';') $(grep -oE '^ *~?-> AUTH [A-Z]+' "$tmp/attack-1.log")"
 if ! grep -q 'AUTH PLAIN' "$tmp/attack-1.log" || grep -q 'TLS started' "$tmp/attack-1.log"; then
 	die "starttls-strip: the victim's first attack mail was not stripped: the attack did not happen ($(tail -n 5 "$tmp/attack-1.log" | tr '\n' ';'))"
+fi
+if [ "$STRIP" = ettercap ]; then
+	lab_check --quiet baseline:4 \
+		--expect "attack:tcp.rewritten_in_path:source.ip=$LAB_SRV_IP,destination.ip=$LAB_VICTIM_IP,onpath.evidence.attacker_mac=$LAB_ATTACKER_MAC,onpath.evidence.first_mac=$LAB_SRV_MAC" \
+		--expect "attack:arp.ip_mac_changed:onpath.evidence.ip=$LAB_SRV_IP,onpath.evidence.new_mac=$LAB_ATTACKER_MAC" \
+		--expect-incident "arp.ip_mac_changed+tcp.rewritten_in_path:onpath.incident.attackers=$LAB_ATTACKER_MAC" ||
+		die "starttls-ettercap: alerts do not match (replay: onpath -r $lab_out/starttls-ettercap.pcap -c tests/golden/lab-config.yaml)"
+	echo "PASS: starttls-ettercap (in-path rewrite)"
+	exit 0
 fi
 lab_check --quiet baseline:4 \
 	--expect "attack:starttls.stripped:onpath.evidence.server=[$LAB_SRV_IP]:25,onpath.evidence.has_starttls=false,onpath.evidence.baseline.capabilities=STARTTLS,destination.ip=$LAB_VICTIM_IP" \

@@ -62,6 +62,22 @@ static size_t seg(struct stream_pool *sp, struct stream *s, uint32_t off, uint32
 	return stream_add(sp, s, ISN + 1 + off, TCP_ACK, msg + off, n);
 }
 
+static void expect_conflict(const struct stream *s, uint32_t off, size_t idx)
+{
+	uint32_t o = 0;
+	size_t i = 0;
+	assert_true(stream_last_conflict(s, &o, &i));
+	assert_int_equal(o, off);
+	assert_int_equal(i, idx);
+}
+
+static void expect_no_conflict(const struct stream *s)
+{
+	uint32_t o;
+	size_t i;
+	assert_false(stream_last_conflict(s, &o, &i));
+}
+
 static void syn(struct stream_pool *sp, struct stream *s)
 {
 	assert_int_equal(stream_add(sp, s, ISN, TCP_SYN, NULL, 0), 0);
@@ -324,12 +340,37 @@ static void test_overlap_different_bytes(void **state)
 	expect_prefix(s, 150);
 	assert_int_equal(stream_flags(s), STREAM_F_CONFLICT);
 	assert_int_equal(stats(sp)->conflicts, 1);
+	expect_conflict(s, 50, 0);
 	/* a full retransmission with other bytes: conflict, not appended */
 	memset(evil, 'Y', sizeof(evil));
 	assert_int_equal(stream_add(sp, s, ISN + 1, TCP_ACK, evil, 100), 0);
 	expect_prefix(s, 150);
 	assert_int_equal(stats(sp)->conflicts, 2);
 	assert_int_equal(stats(sp)->retransmits, 1);
+	expect_conflict(s, 0, 0);
+	/* the same bytes again: no conflict for this call */
+	assert_int_equal(seg(sp, s, 0, 100), 0);
+	expect_no_conflict(s);
+	stream_pool_free(sp);
+}
+
+/* A segment that starts before the stream (its head is cut) and differs inside: the
+ * index is into the caller's data, the offset into the stream. */
+static void test_conflict_position_cut_head(void **state)
+{
+	struct stream_pool *sp = pool(0, 0, 32);
+	struct stream *s = stream_new(sp);
+	uint8_t evil[30];
+
+	(void)state;
+	syn(sp, s);
+	assert_int_equal(seg(sp, s, 0, 40), 40);
+	memset(evil, 'Q', 5);             /* before the ISN: not ours */
+	memcpy(evil + 5, msg, 25);        /* stream [0, 25) */
+	evil[5 + 17] ^= 0x20;             /* stream offset 17 differs */
+	assert_int_equal(stream_add(sp, s, ISN + 1 - 5, TCP_ACK, evil, sizeof(evil)), 0);
+	expect_conflict(s, 17, 22);
+	assert_int_equal(stats(sp)->conflicts, 1);
 	stream_pool_free(sp);
 }
 
@@ -347,14 +388,17 @@ static void test_held_overlap_head_and_tail(void **state)
 	memset(evil + 10, 'H', 10);
 	assert_int_equal(stream_add(sp, s, ISN + 1 + 90, TCP_ACK, evil, 20), 0);
 	assert_int_equal(stats(sp)->conflicts, 1);
+	expect_conflict(s, 100, 10);
 	/* over its tail: [140, 160) with the overlap changed */
 	memcpy(evil, msg + 140, 20);
 	memset(evil, 'T', 10);
 	assert_int_equal(stream_add(sp, s, ISN + 1 + 140, TCP_ACK, evil, 20), 0);
 	assert_int_equal(stats(sp)->conflicts, 2);
+	expect_conflict(s, 140, 0);
 	/* inside it, same bytes: a duplicate of held data, no conflict */
 	assert_int_equal(seg(sp, s, 110, 20), 0);
 	assert_int_equal(stats(sp)->conflicts, 2);
+	expect_no_conflict(s);
 	assert_int_equal(stats(sp)->retransmits, 1);
 	/* filling the hole shows the first copies everywhere */
 	assert_int_equal(seg(sp, s, 0, 95), 160);
@@ -1003,6 +1047,7 @@ int main(void)
 		cmocka_unit_test(test_retransmission),
 		cmocka_unit_test(test_overlap_same_bytes),
 		cmocka_unit_test(test_overlap_different_bytes),
+		cmocka_unit_test(test_conflict_position_cut_head),
 		cmocka_unit_test(test_held_overlap_head_and_tail),
 		cmocka_unit_test(test_overlap_prefix_and_held),
 		cmocka_unit_test(test_max_ooo_exceeded),
