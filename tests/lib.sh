@@ -94,6 +94,47 @@ running() {
 	[ "$_st" != Z ]
 }
 
+# veth_pair WHAT: two network namespaces $NS_S (the sensor's side) and $NS_T (the
+# sender's), deleted at exit, joined by a veth pair $IF_T <-> $IF_S, loopback up, IPv6
+# off (no autoconfiguration chatter); the veth ends stay down for the caller to
+# configure. Skips, naming WHAT, where namespaces or veth pairs are not allowed. Sets
+# $ifindex (of $IF_S) for veth_sockets. Needs make_tmpdir first.
+veth_pair() {
+	if ! ip netns add "$NS_S" 2>"$tmp/err"; then
+		skip "$1 needs root and network namespaces ($(cat "$tmp/err"))"
+	fi
+	at_exit "ip netns del '$NS_S' 2>/dev/null"
+	ip netns add "$NS_T" || die "ip netns add $NS_T failed"
+	at_exit "ip netns del '$NS_T' 2>/dev/null"
+	for _lib_ns in "$NS_S" "$NS_T"; do
+		ip netns exec "$_lib_ns" sh -c 'echo 1 >/proc/sys/net/ipv6/conf/default/disable_ipv6;
+			echo 1 >/proc/sys/net/ipv6/conf/all/disable_ipv6' 2>/dev/null || true
+		ip -n "$_lib_ns" link set lo up
+	done
+	if ! ip -n "$NS_T" link add "$IF_T" type veth peer name "$IF_S" netns "$NS_S" 2>"$tmp/err"; then
+		skip "$1 needs veth pairs ($(cat "$tmp/err"))"
+	fi
+	ifindex=$(ip -n "$NS_S" -o link show dev "$IF_S" | cut -d: -f1)
+}
+
+# veth_sockets: packet sockets bound to $IF_S (column 5 of /proc/net/packet is the
+# interface index): a capture is ready when its socket shows up.
+veth_sockets() {
+	ip netns exec "$NS_S" cat /proc/net/packet | awk -v i="$ifindex" 'NR > 1 && $5 == i' | wc -l
+}
+
+# stop_pid PID SECONDS: SIGTERM, then up to SECONDS for it to end (SIGKILL after);
+# sets $rc to its exit status. PID must be a child of this shell.
+stop_pid() {
+	kill -TERM "$1" 2>/dev/null || true
+	if ! wait_until "$2" eval '! running '"$1"; then
+		note "pid $1 ignored SIGTERM for $2 s, killing it"
+		kill -KILL "$1" 2>/dev/null || true
+	fi
+	rc=0
+	wait "$1" || rc=$?
+}
+
 # replay_frames NS IFACE PCAP: sends the frames of an Ethernet pcap, in order, 20 ms
 # apart, from IFACE inside network namespace NS with a raw packet socket; prints how
 # many. Needs root and ${PYTHON3:-python3}.

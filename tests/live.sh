@@ -32,61 +32,30 @@ require_onpath
 [ -r "$CAPTURE" ] || die "missing $CAPTURE"
 make_tmpdir
 
-if ! ip netns add "$NS_S" 2>"$tmp/err"; then
-	skip "live test needs root and network namespaces ($(cat "$tmp/err"))"
-fi
-at_exit "ip netns del '$NS_S' 2>/dev/null"
-ip netns add "$NS_T" || die "ip netns add $NS_T failed"
-at_exit "ip netns del '$NS_T' 2>/dev/null"
-
+veth_pair "live test"
 # Processes we started, stopped by PID at exit if still running.
 pid_onpath=
 pid_tcpdump=
 at_exit 'for p in $pid_onpath $pid_tcpdump; do kill -KILL "$p" 2>/dev/null; done'
 
-# Quiet links: no IPv6 autoconfiguration chatter, nothing but our frames.
-for ns in "$NS_S" "$NS_T"; do
-	ip netns exec "$ns" sh -c 'echo 1 >/proc/sys/net/ipv6/conf/default/disable_ipv6;
-		echo 1 >/proc/sys/net/ipv6/conf/all/disable_ipv6' 2>/dev/null || true
-	ip -n "$ns" link set lo up
-done
-if ! ip -n "$NS_T" link add "$IF_T" type veth peer name "$IF_S" netns "$NS_S" 2>"$tmp/err"; then
-	skip "live test needs root and network namespaces (veth: $(cat "$tmp/err"))"
-fi
 ip -n "$NS_T" addr add 192.0.2.201/24 dev "$IF_T"
 ip -n "$NS_S" addr add 192.0.2.202/24 dev "$IF_S"
 ip -n "$NS_T" link set "$IF_T" up
 ip -n "$NS_S" link set "$IF_S" up
-ifindex=$(ip -n "$NS_S" -o link show dev "$IF_S" | cut -d: -f1)
 
-# Packet sockets bound to the sensor's interface: a capture is ready when its socket
-# shows up here (column 5 of /proc/net/packet is the interface index).
-sockets() {
-	ip netns exec "$NS_S" cat /proc/net/packet | awk -v i="$ifindex" 'NR > 1 && $5 == i' | wc -l
-}
-# Sends SIGTERM and waits up to $2 seconds; sets $rc to the exit status.
-stop() {
-	kill -TERM "$1" 2>/dev/null || true
-	if ! wait_until "$2" eval '! running '"$1"; then
-		note "pid $1 ignored SIGTERM for $2 s, killing it"
-		kill -KILL "$1" 2>/dev/null || true
-	fi
-	rc=0
-	wait "$1" || rc=$?
-}
 
-base=$(sockets)
+base=$(veth_sockets)
 if command -v tcpdump >/dev/null 2>&1; then
 	ip netns exec "$NS_S" tcpdump -i "$IF_S" --immediate-mode -nn -U -s 0 -w "$tmp/arrived.pcap" 2>"$tmp/tcpdump.err" &
 	pid_tcpdump=$!
-	wait_until 10 eval '[ "$(sockets)" -gt '"$base"' ]' || die "tcpdump did not start: $(cat "$tmp/tcpdump.err")"
-	base=$(sockets)
+	wait_until 10 eval '[ "$(veth_sockets)" -gt '"$base"' ]' || die "tcpdump did not start: $(cat "$tmp/tcpdump.err")"
+	base=$(veth_sockets)
 fi
 
 ip netns exec "$NS_S" "$ONPATH" -i "$IF_S" --buffer-size 4194304 -o "jsonl:$tmp/alerts.jsonl" \
 	--stats-json 2>"$tmp/onpath.err" &
 pid_onpath=$!
-if ! wait_until 10 eval 'running $pid_onpath && [ "$(sockets)" -gt '"$base"' ]'; then
+if ! wait_until 10 eval 'running $pid_onpath && [ "$(veth_sockets)" -gt '"$base"' ]'; then
 	cat "$tmp/onpath.err" >&2
 	running "$pid_onpath" && die "onpath did not open $IF_S within 10 s"
 	rc=0
@@ -104,7 +73,7 @@ note "sent $sent frames from $CAPTURE into $IF_T"
 vlan_arrived=unknown
 if [ -n "$pid_tcpdump" ]; then
 	sleep 0.5
-	stop "$pid_tcpdump" 5
+	stop_pid "$pid_tcpdump" 5
 	pid_tcpdump=
 	n_arrived=$(tcpdump -r "$tmp/arrived.pcap" -nn 2>/dev/null | wc -l)
 	n_vlan=$(tcpdump -r "$tmp/arrived.pcap" -nn -e 'vlan 10' 2>/dev/null | wc -l)
@@ -124,7 +93,7 @@ if ! wait_until 10 seen_live; then
 fi
 running "$pid_onpath" || note "onpath exited by itself before SIGTERM"
 
-stop "$pid_onpath" 10
+stop_pid "$pid_onpath" 10
 pid_onpath=
 note "onpath exited with status $rc; stderr:"
 cat "$tmp/onpath.err" >&2 || true

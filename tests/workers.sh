@@ -36,56 +36,29 @@ require_onpath
 [ -r "$CAPTURE" ] || die "missing $CAPTURE"
 make_tmpdir
 
-if ! ip netns add "$NS_S" 2>"$tmp/err"; then
-	skip "workers test needs network namespaces ($(cat "$tmp/err"))"
-fi
-at_exit "ip netns del '$NS_S' 2>/dev/null"
-ip netns add "$NS_T" || die "ip netns add $NS_T failed"
-at_exit "ip netns del '$NS_T' 2>/dev/null"
+veth_pair "workers test"
 pid_onpath=
 pid_tcpdump=
 at_exit 'for p in $pid_onpath $pid_tcpdump; do kill -KILL "$p" 2>/dev/null; done'
-
-for ns in "$NS_S" "$NS_T"; do
-	ip netns exec "$ns" sh -c 'echo 1 >/proc/sys/net/ipv6/conf/default/disable_ipv6;
-		echo 1 >/proc/sys/net/ipv6/conf/all/disable_ipv6' 2>/dev/null || true
-	ip -n "$ns" link set lo up
-done
-if ! ip -n "$NS_T" link add "$IF_T" type veth peer name "$IF_S" netns "$NS_S" 2>"$tmp/err"; then
-	skip "workers test needs veth pairs ($(cat "$tmp/err"))"
-fi
 # No addresses: the sensor side only listens, so its kernel answers nothing.
 ip -n "$NS_T" link set "$IF_T" up
 ip -n "$NS_S" link set "$IF_S" up
-ifindex=$(ip -n "$NS_S" -o link show dev "$IF_S" | cut -d: -f1)
 
-sockets() {
-	ip netns exec "$NS_S" cat /proc/net/packet | awk -v i="$ifindex" 'NR > 1 && $5 == i' | wc -l
-}
-stop() {
-	kill -TERM "$1" 2>/dev/null || true
-	if ! wait_until "$2" eval '! running '"$1"; then
-		note "pid $1 ignored SIGTERM for $2 s, killing it"
-		kill -KILL "$1" 2>/dev/null || true
-	fi
-	rc=0
-	wait "$1" || rc=$?
-}
 
-base=$(sockets)
+base=$(veth_sockets)
 ip netns exec "$NS_S" tcpdump -i "$IF_S" --immediate-mode -nn -U -s 0 -w "$tmp/arrived.pcap" \
 	2>"$tmp/tcpdump.err" &
 pid_tcpdump=$!
-wait_until 10 eval '[ "$(sockets)" -gt '"$base"' ]' || die "tcpdump did not start: $(cat "$tmp/tcpdump.err")"
-base=$(sockets)
+wait_until 10 eval '[ "$(veth_sockets)" -gt '"$base"' ]' || die "tcpdump did not start: $(cat "$tmp/tcpdump.err")"
+base=$(veth_sockets)
 
 ip netns exec "$NS_S" "$ONPATH" -i "$IF_S" --workers "$WORKERS" --buffer-size 8M -c "$CONFIG" \
 	-o "jsonl:$tmp/live.jsonl" --stats-json 2>"$tmp/onpath.err" &
 pid_onpath=$!
 # One socket per worker.
-if ! wait_until 10 eval 'running $pid_onpath && [ "$(sockets)" -ge $((base + WORKERS)) ]'; then
+if ! wait_until 10 eval 'running $pid_onpath && [ "$(veth_sockets)" -ge $((base + WORKERS)) ]'; then
 	cat "$tmp/onpath.err" >&2
-	die "onpath -i $IF_S --workers $WORKERS did not open $WORKERS sockets within 10 s (has $(($(sockets) - base)))"
+	die "onpath -i $IF_S --workers $WORKERS did not open $WORKERS sockets within 10 s (has $(($(veth_sockets) - base)))"
 fi
 sleep 0.5
 
@@ -96,10 +69,10 @@ sent=$(replay_frames "$NS_T" "$IF_T" "$CAPTURE") || die "sending the frames fail
 note "sent $sent frames from $CAPTURE into $IF_T"
 wait "$pid_signals" || true
 sleep 1
-stop "$pid_onpath" 10
+stop_pid "$pid_onpath" 10
 pid_onpath=
 [ "$rc" -eq 0 ] || { cat "$tmp/onpath.err" >&2; die "onpath exited with status $rc after SIGTERM (expected 0)"; }
-stop "$pid_tcpdump" 5
+stop_pid "$pid_tcpdump" 5
 pid_tcpdump=
 grep -q "$WORKERS capture workers" "$tmp/onpath.err" || die "onpath did not start $WORKERS workers: $(cat "$tmp/onpath.err")"
 grep -q "configuration and signatures reloaded" "$tmp/onpath.err" || die "SIGHUP did not reload: $(cat "$tmp/onpath.err")"

@@ -22,6 +22,11 @@
 # 8. DNS messages/s through the parser and DNS detectors (>= 2 million/s, one core).
 # 4. onpath-dashboard (when built, with redis-server): p50/p99 of a filtered page with
 #    100,000 alerts in the stream, target p99 < 50 ms (tests/bench/dashboard-bench.sh).
+# 9. Live capture (tests/bench/live-bench.sh; root, namespaces and tcpreplay, else
+#    skipped): the trace, with a forged ARP frame every 200 packets, replayed into a
+#    veth pair at 500, 1000, 2000, 3000 Mbit/s and top speed, `onpath -i --workers N`
+#    on the other end for N = 1 and 2: drops, latency p50/p99 (target p99 <= 50 ms),
+#    alerts = offline; the highest rate with 0 drops per N and the scaling. About 2 min.
 #
 # Environment:
 #   ONPATH               the sensor (default ./onpath)
@@ -33,6 +38,9 @@
 #   BENCH_CALLGRIND=1    also measure instructions per packet
 #   BENCH_STRICT=1       exit 1 when a target is missed (default: report, exit 0)
 #   CC                   compiler for pcap_floor (default cc)
+#   BENCH_ONLY=live      only section 9 (`make bench BENCH_ONLY=live`); its own knobs
+#                        LIVE_RATES, LIVE_WORKERS, LIVE_PACKETS, LIVE_EVERY are described
+#                        in tests/bench/live-bench.sh
 # Generated files are cached in ./bench-data/ (never in the source tree); a trace is
 # rebuilt when its generator is newer. The summary is also left in
 # bench-data/summary.txt.
@@ -194,6 +202,44 @@ else
 	fi
 	trace_desc="gen_frames mixed $BENCH_PACKETS (synthetic, deterministic)"
 fi
+
+# ------------------------------------------------------------------ 9. live replay
+# Run last (or alone with BENCH_ONLY=live): tests/bench/live-bench.sh replays the trace
+# into a veth pair with tcpreplay; exits 77 (skipped) without root, namespaces or
+# tcpreplay. Its summary lines go to summary.txt; live_res is FAIL when a target
+# failed, "NOT REACHED" when no replay got to 3 Gbit/s.
+live_res="skipped"
+live_section() {
+	{
+		_rc=0
+		LIVE_TRACE_SRC=$TRACE ONPATH=$ONPATH top_srcdir=$srcdir BENCH_STRICT=0 \
+			sh "$srcdir/tests/bench/live-bench.sh" || _rc=$?
+		echo "$_rc" >"$data/live.rc"
+	} 2>&1 | tee "$data/live.out"
+	case $(cat "$data/live.rc") in
+	0)
+		cat "$data/live-summary.txt" >>"$data/summary.txt"
+		live_res=PASS
+		if grep -q ' FAIL$' "$data/live-summary.txt"; then
+			live_res=FAIL
+		elif grep -q 'NOT REACHED$' "$data/live-summary.txt"; then
+			live_res="NOT REACHED"
+		fi
+		;;
+	77) say "   live replay skipped" ;;
+	*) live_res=FAIL ;;
+	esac
+}
+case ${BENCH_ONLY:-} in
+'') ;;
+live)
+	: >"$data/summary.txt"
+	live_section
+	[ "${BENCH_STRICT:-0}" != 1 ] || [ "$live_res" = PASS ] || [ "$live_res" = skipped ] || exit 1
+	exit 0
+	;;
+*) die "BENCH_ONLY=$BENCH_ONLY: the only section that runs alone is 'live'" ;;
+esac
 
 # ------------------------------------------------------------------ 1. throughput
 # Warm the page cache so the first timed round does not pay for the disk.
@@ -480,9 +526,13 @@ if [ -x "$builddir/tests/gen/gen_dnsflood" ]; then
 		"<= 256 MiB" "$dnsf_res" | tee -a "$data/summary.txt"
 fi
 
+# ------------------------------------------------------------------ 9. live replay
+live_section
+
 if [ "${BENCH_STRICT:-0}" = 1 ]; then
-	for res in "$ratio_res" "$rss_res" "$insn_res" "$dash_res" "$redis_res" "$tls_res" "$arp_res" "$dns_res"; do
-		[ "$res" != FAIL ] || exit 1
+	for res in "$ratio_res" "$rss_res" "$insn_res" "$dash_res" "$redis_res" "$tls_res" "$arp_res" "$dns_res" \
+		"$live_res"; do
+		[ "$res" != FAIL ] && [ "$res" != "NOT REACHED" ] || exit 1
 	done
 fi
 exit 0
