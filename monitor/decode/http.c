@@ -58,9 +58,19 @@ static bool icontains(const uint8_t *p, size_t n, const char *needle)
 	size_t l = strlen(needle);
 	if (l == 0 || l > n)
 		return false;
+	/* A needle that starts with a non-letter ("<form", "; secure") has one first byte:
+	 * memchr finds its candidates a vector at a time (response bodies are scanned). */
+	int c0 = (unsigned char)needle[0];
+	bool one_case = lower(c0) == c0 && !(c0 >= 'a' && c0 <= 'z');
 	for (size_t i = 0; i + l <= n; i++) {
-		if (lower(p[i]) != (unsigned char)needle[0])
+		if (one_case) {
+			const uint8_t *q = memchr(p + i, c0, n - l + 1 - i);
+			if (!q)
+				return false;
+			i = (size_t)(q - p);
+		} else if (lower(p[i]) != c0) {
 			continue;
+		}
 		size_t k = 1;
 		while (k < l && lower(p[i + k]) == (unsigned char)needle[k])
 			k++;
