@@ -641,15 +641,13 @@ static void flow_data(struct sensor *s, struct flow *f, int dir, const struct pk
 			return;
 		}
 	}
+	/* The consumers' state, made with the first data (a SYN flood allocates none). */
 	struct flow_app *fa = f->app;
-	if (!fa) {
-		fa = f->app = calloc(1, sizeof(*fa));
-		if (!fa) {
-			on_flow_free(f, s);
-			f->want = 0;
-			f->flags |= FLOW_F_BULK;
-			return;
-		}
+	if (!fa && p->payload_len && !(fa = f->app = calloc(1, sizeof(*fa)))) {
+		on_flow_free(f, s);
+		f->want = 0;
+		f->flags |= FLOW_F_BULK;
+		return;
 	}
 	if (p->payload_len && !fa->have_first[dir]) {
 		fa->have_first[dir] = true;
@@ -660,11 +658,17 @@ static void flow_data(struct sensor *s, struct flow *f, int dir, const struct pk
 				  p->payload_len);
 	uint32_t cf_off;
 	size_t cf_idx;
-	if (__builtin_expect(stream_last_conflict(st, &cf_off, &cf_idx), 0))
+	if (__builtin_expect(stream_last_conflict(st, &cf_off, &cf_idx), 0) && fa)
 		stream_rewrite(s, fa, dir, st, p, cf_off, cf_idx);
 	uint32_t sflags = stream_flags(st);
 	if (!added && !(sflags & (STREAM_F_FIN | STREAM_F_GAP | STREAM_F_FULL)))
 		return;
+	if (!fa && !(fa = f->app = calloc(1, sizeof(*fa)))) {
+		on_flow_free(f, s);
+		f->want = 0;
+		f->flags |= FLOW_F_BULK;
+		return;
+	}
 	size_t len;
 	const uint8_t *data = stream_data(st, &len);
 	struct ev_meta m;
