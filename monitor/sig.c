@@ -35,6 +35,31 @@ static char *trim(char *s)
 	return s;
 }
 
+enum { LINE_OK, LINE_EOF, LINE_LONG, LINE_NUL };
+
+/* Reads one line into buf (SIG_MAX_LINE + 1 bytes) without its '\n', NUL-terminated;
+ * the last line may lack the '\n'. fgets() cannot tell a NUL byte from the end of the
+ * line (the rest of such a line was taken for the next one, or dropped at the end of
+ * the file), so the bytes are read one by one (unlocked: the stream is this call's
+ * alone; a locked getc() per byte nearly doubled the cost of reading the signature files:
+ * 9 M instructions at start-up, 4.8 M unlocked). */
+static int read_line(FILE *f, char *buf)
+{
+	size_t n = 0;
+	int ch;
+	while ((ch = getc_unlocked(f)) != EOF && ch != '\n') {
+		if (ch == '\0')
+			return LINE_NUL;
+		if (n == SIG_MAX_LINE)
+			return LINE_LONG;
+		buf[n++] = (char)ch;
+	}
+	buf[n] = '\0';
+	if (ch == EOF && ferror(f))
+		return LINE_EOF; /* the caller reports the read error, not half a line */
+	return ch == EOF && n == 0 ? LINE_EOF : LINE_OK;
+}
+
 int sig_csv_load(const char *dir, const char *name, int min_cols, sig_record_fn fn, void *ud,
 		 char *err, size_t errlen)
 {
@@ -45,17 +70,16 @@ int sig_csv_load(const char *dir, const char *name, int min_cols, sig_record_fn 
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	char buf[SIG_MAX_LINE + 2];
-	int line = 0, records = 0, header = 0, rc = 0;
-	while (fgets(buf, sizeof(buf), f)) {
+	char buf[SIG_MAX_LINE + 1];
+	int line = 0, records = 0, header = 0, rc = 0, got;
+	while ((got = read_line(f, buf)) != LINE_EOF) {
 		line++;
-		size_t n = strlen(buf);
-		if (n && buf[n - 1] != '\n' && !feof(f)) {
+		if (got == LINE_LONG) {
 			sig_errf(err, errlen, path, line, "line longer than %d bytes", SIG_MAX_LINE);
 			rc = -1;
 			break;
 		}
-		if (memchr(buf, '\0', n) != NULL && strlen(buf) != n) {
+		if (got == LINE_NUL) {
 			sig_errf(err, errlen, path, line, "NUL byte in line");
 			rc = -1;
 			break;
