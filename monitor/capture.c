@@ -103,7 +103,9 @@ struct cap *cap_open_file(const char *path, const char *bpf, char *err, size_t e
 static int join_fanout(struct cap *c, uint16_t group, char *err, size_t errlen)
 {
 #ifdef PACKET_FANOUT
-	int arg = (int)group | (PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16;
+	/* The kernel reads an int: the group id, the mode and flags in the high half
+	 * (FLAG_DEFRAG is 0x8000: shifted as an int it would overflow). */
+	uint32_t arg = (uint32_t)group | (uint32_t)(PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16;
 	if (setsockopt(pcap_fileno(c->p), SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) == 0)
 		return 0;
 	snprintf(err, errlen, "%s: cannot join packet fanout group %u: %s", c->name, group,

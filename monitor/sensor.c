@@ -25,6 +25,7 @@
 #include "decode/quic.h"
 #include "decode/tls.h"
 #include "decode/vrrp.h"
+#include "decode/x509.h"
 #include "sensor.h"
 #include "sig.h"
 #include "state.h"
@@ -937,6 +938,12 @@ void sensor_finish(struct sensor *s)
 		publish_baselines(s);
 	if (sensor_save_state(s, err, sizeof(err)) < 0)
 		fprintf(stderr, "onpath: state: %s\n", err);
+}
+
+void sensor_thread_exit(void)
+{
+	dec_x509_cache_flush();
+	dec_quic_flush();
 }
 
 void sensor_worker_stats(const struct sensor *s, struct sensor_stats *st)

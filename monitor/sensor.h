@@ -88,6 +88,9 @@ struct sensor_stats {
 	uint64_t first_us, last_us;
 };
 void sensor_get_stats(const struct sensor *s, struct sensor_stats *st);
+/* Frees the parsers' per-thread caches (certificates, QUIC buffers) of the calling
+ * thread: a capture worker calls it before it ends. */
+void sensor_thread_exit(void);
 /* One worker's own counters (sensor_get_stats() of the root adds all workers up). */
 void sensor_worker_stats(const struct sensor *s, struct sensor_stats *st);
 struct alert_pipe *sensor_alerts(struct sensor *s);

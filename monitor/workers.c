@@ -63,6 +63,7 @@ static void *worker_main(void *arg)
 		if (n == -1)
 			break;
 	}
+	sensor_thread_exit();
 	atomic_fetch_sub(&w->running, 1);
 	return NULL;
 }
