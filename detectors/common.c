@@ -19,6 +19,15 @@ static bool has_ports(uint8_t proto)
 	       proto == IPPROTO_NUM_SCTP;
 }
 
+void det_printable(char *dst, size_t cap, const void *src, size_t n, char repl)
+{
+	const unsigned char *s = src;
+	size_t o = 0;
+	for (; o < n && o + 1 < cap; o++)
+		dst[o] = s[o] >= 0x20 && s[o] < 0x7f ? (char)s[o] : repl;
+	dst[o] = '\0';
+}
+
 /* sensor.community_id_seed, set by the sensor (det_set_community_seed). */
 static uint16_t community_seed;
 

@@ -255,6 +255,10 @@ const struct alert_type *det_find_type(const char *action);
 /* Fills a's endpoints from the event's metadata: IPs; ports when m->proto carries them
  * (TCP, UDP, SCTP, DCCP); MACs when m->has_eth; transport, VLAN and community id. */
 void det_alert_from_meta(struct alert *a, const struct ev_meta *m);
+/* A printable-ASCII copy of n attacker-controlled bytes for an alert's plain-text
+ * message (the JSON writer escapes the evidence; the message must not carry control
+ * bytes): anything outside 0x20-0x7e becomes repl. Always NUL-terminated (cap > 0). */
+void det_printable(char *dst, size_t cap, const void *src, size_t n, char repl);
 /* The same without the alert-only enrichment (nDPI), with the given Community ID seed:
  * for records. */
 void det_endpoints_from_meta(struct alert *a, const struct ev_meta *m, uint16_t seed);

@@ -172,16 +172,6 @@ static bool unicast_ip(const struct alert_endpoint *e)
 	return false;
 }
 
-/* Printable-ASCII copy (the message is plain text; attacker-controlled values such
- * as a product name from a certificate must not carry control bytes into it). */
-static void printable(char *dst, size_t cap, const char *src)
-{
-	size_t i;
-	for (i = 0; i + 1 < cap && src[i] != '\0'; i++)
-		dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
-	dst[i] = '\0';
-}
-
 static void add_attacker(struct incident *in, const char *v)
 {
 	if (v == NULL || v[0] == '\0')
@@ -308,7 +298,8 @@ static void story(const struct incident *in, char *msg, size_t cap)
 		}
 	}
 	for (size_t i = 0; i < in->na && off + 1 < cap; i++) {
-		printable(by, sizeof(by), in->attackers[i]);
+		/* attacker-controlled (a product name from a certificate) */
+		det_printable(by, sizeof(by), in->attackers[i], strlen(in->attackers[i]), '?');
 		n = snprintf(msg + off, cap - off, "%s%s", i ? ", " : in->na > 1 ? "; attackers " : "; attacker ", by);
 		STORY_ADV(n);
 	}

@@ -304,17 +304,6 @@ static void hex_of(const uint8_t *b, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-/* A printable-only copy of attacker-controlled bytes for a.message. */
-static void safe(char *out, size_t cap, const char *s, size_t n)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < n && o + 1 < cap; i++) {
-		unsigned char c = (unsigned char)s[i];
-		out[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	out[o] = '\0';
-}
-
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 {
 	y -= m <= 2;
@@ -1266,7 +1255,7 @@ static void judge_changed(struct issuer_state *s, const struct hs *h, struct ale
 		struct alert a;
 		begin(&a, h, T_CHANGED);
 		char nm[80];
-		safe(nm, sizeof(nm), h->name, strlen(h->name));
+		det_printable(nm, sizeof(nm), h->name, strlen(h->name), '?');
 		if (iss_at < 0) {
 			/* A name that had a public issuer now served by one that is not: the
 			 * shape of interception. Public to public is a CA switch. */
@@ -1280,8 +1269,8 @@ static void judge_changed(struct issuer_state *s, const struct hs *h, struct ale
 				a.confidence = CONF_MEDIUM;
 			}
 			char o[80], n2[80];
-			safe(o, sizeof(o), b->iss[0].dn, strlen(b->iss[0].dn));
-			safe(n2, sizeof(n2), leaf->issuer, strlen(leaf->issuer));
+			det_printable(o, sizeof(o), b->iss[0].dn, strlen(b->iss[0].dn), '?');
+			det_printable(n2, sizeof(n2), leaf->issuer, strlen(leaf->issuer), '?');
 			snprintf(a.message, sizeof(a.message),
 				 "%s is now served by a certificate from %s (%s trust) instead of %s", nm, n2,
 				 anchor_str(anchor), o);
@@ -1390,7 +1379,7 @@ static void set_name(struct hs *h)
 	for (size_t i = 0; i < n; i++)
 		h->name[i] = (char)tolower((unsigned char)src[i]);
 	h->name[n] = '\0';
-	safe(h->name_safe, sizeof(h->name_safe), h->name, n);
+	det_printable(h->name_safe, sizeof(h->name_safe), h->name, n, '?');
 }
 
 static bool name_covered(const struct cert *leaf, const char *name)
@@ -1463,7 +1452,7 @@ static void issuer_on_tls(void *state, const struct tls_ev *ev, struct alert_pip
 		jw_bool(&a.ev, "sanctioned", sanc);
 		jw_uint(&a.ev, "matched_depth", at);
 		char iss[96];
-		safe(iss, sizeof(iss), ch->c[at]->issuer, strlen(ch->c[at]->issuer));
+		det_printable(iss, sizeof(iss), ch->c[at]->issuer, strlen(ch->c[at]->issuer), '?');
 		snprintf(a.message, sizeof(a.message), "%s was served a certificate from %s (%s, %s)%s", nm,
 			 iss, g->product, g->category, sanc ? "; sanctioned by configuration" : "");
 		snprintf(a.key, sizeof(a.key), "%s %.100s", g->id, h.name);
@@ -1481,7 +1470,7 @@ static void issuer_on_tls(void *state, const struct tls_ev *ev, struct alert_pip
 			a.severity = 7; /* a signature that does not verify is forged or broken */
 		}
 		char iss[96];
-		safe(iss, sizeof(iss), h.leaf->issuer, strlen(h.leaf->issuer));
+		det_printable(iss, sizeof(iss), h.leaf->issuer, strlen(h.leaf->issuer), '?');
 		snprintf(a.message, sizeof(a.message),
 			 "certificate chain for %s (issuer %s) does not verify to the trust store: %s", nm, iss,
 			 X509_verify_cert_error_string(v->err));
@@ -1495,7 +1484,7 @@ static void issuer_on_tls(void *state, const struct tls_ev *ev, struct alert_pip
 		begin(&a, &h, T_SELF_SIGNED);
 		a.confidence = CONF_HIGH;
 		char sub[96];
-		safe(sub, sizeof(sub), h.leaf->subject, strlen(h.leaf->subject));
+		det_printable(sub, sizeof(sub), h.leaf->subject, strlen(h.leaf->subject), '?');
 		snprintf(a.message, sizeof(a.message), "%s presented a self-signed certificate (%s)", nm, sub);
 		snprintf(a.key, sizeof(a.key), "%.100s %s", h.name, h.leaf_hex);
 		finish(out, &a, &h, true);
@@ -1524,9 +1513,9 @@ static void issuer_on_tls(void *state, const struct tls_ev *ev, struct alert_pip
 		a.confidence = CONF_HIGH;
 		char cn[80];
 		if (h.leaf->subject_cn_len)
-			safe(cn, sizeof(cn), h.leaf->subject_cn, h.leaf->subject_cn_len);
+			det_printable(cn, sizeof(cn), h.leaf->subject_cn, h.leaf->subject_cn_len, '?');
 		else
-			safe(cn, sizeof(cn), h.leaf->subject, strlen(h.leaf->subject));
+			det_printable(cn, sizeof(cn), h.leaf->subject, strlen(h.leaf->subject), '?');
 		snprintf(a.message, sizeof(a.message),
 			 "client asked for %s but the certificate (%s%s, %u SANs) does not cover it", nm,
 			 h.leaf->subject_cn_len ? "CN " : "", cn, (unsigned)h.leaf->nsans);

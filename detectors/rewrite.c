@@ -62,14 +62,13 @@ static void rewrite_fini(void *state)
 	free(state);
 }
 
-/* A printable copy of attacker-controlled bytes for the plain-text message: anything
- * outside printable ASCII becomes '.'; dst holds REWRITE_MSG_EXCERPT + 1 bytes. */
-static void printable(char *dst, const uint8_t *p, size_t n)
+/* The message quotes up to REWRITE_MSG_EXCERPT bytes of a copy in '...': printable
+ * ASCII, anything else (and the quote itself) as '.'. */
+static void excerpt(char dst[REWRITE_MSG_EXCERPT + 1], const uint8_t *p, size_t n)
 {
-	size_t i = 0;
-	for (; p && i < n && i < REWRITE_MSG_EXCERPT; i++)
-		dst[i] = p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\'' ? (char)p[i] : '.';
-	dst[i] = '\0';
+	det_printable(dst, REWRITE_MSG_EXCERPT + 1, p, p ? n : 0, '.');
+	for (char *q = dst; (q = strchr(q, '\'')) != NULL;)
+		*q = '.';
 }
 
 static void rewrite_on_rewrite(void *state, const struct rewrite_ev *ev, struct alert_pipe *out)
@@ -86,8 +85,8 @@ static void rewrite_on_rewrite(void *state, const struct rewrite_ev *ev, struct 
 	util_addr_fmt(&ev->m.dst, dst);
 	util_mac_fmt(ev->m.src_mac, relay);
 	util_mac_fmt(ev->first_mac, first);
-	printable(kept, ev->kept, ev->kept_len);
-	printable(seen, ev->seen, ev->seen_len);
+	excerpt(kept, ev->kept, ev->kept_len);
+	excerpt(seen, ev->seen, ev->seen_len);
 
 	struct alert a;
 	alert_begin(&a, &rewrite_types[T_REWRITTEN], ev->m.ts_us);

@@ -122,15 +122,6 @@ static uint8_t strong_bits(const struct ssh_kexinit *k)
 	return b;
 }
 
-/* A printable-only copy for messages (attacker-chosen bytes). */
-static void safe_copy(char *dst, size_t cap, const char *src)
-{
-	size_t o = 0;
-	for (; *src && o + 1 < cap; src++)
-		dst[o++] = ((unsigned char)*src >= 0x20 && (unsigned char)*src < 0x7f) ? *src : '?';
-	dst[o] = '\0';
-}
-
 static void server_key(const struct ssh_ev *ev, char *out, size_t cap)
 {
 	const struct op_addr *ip = ev->msg->from_server ? &ev->m.src : &ev->m.dst;
@@ -268,8 +259,8 @@ static void judge_banner(struct sshd_state *s, const struct ssh_ev *ev, struct a
 		det_alert_from_meta(&a, &ev->m);
 		a.confidence = CONF_HIGH;
 		char sw[64], proto[SSH_PROTO_MAX + 1];
-		safe_copy(sw, sizeof(sw), sb->software);
-		safe_copy(proto, sizeof(proto), sb->proto);
+		det_printable(sw, sizeof(sw), sb->software, strlen(sb->software), '?');
+		det_printable(proto, sizeof(proto), sb->proto, strlen(sb->proto), '?');
 		snprintf(a.key, sizeof(a.key), "%.80s protocol %s", name, proto);
 		snprintf(a.message, sizeof(a.message),
 			 "SSH server %s announced protocol %s (%s) where it spoke SSH-2 before: SSH-1 downgrade, its sessions can be decrypted by whoever sits in between",
