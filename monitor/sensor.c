@@ -627,33 +627,44 @@ stream_rewrite(struct sensor *s, const struct flow_app *fa, int dir, const struc
 	det_dispatch_rewrite(s->dets, &ev, s->alerts);
 }
 
+/* The flow cannot be inspected (a budget is spent, or memory) or no consumer wants
+ * it any more: its streams and state go, and it takes the fast path from now on. */
+static void stop_inspecting(struct sensor *s, struct flow *f)
+{
+	on_flow_free(f, s);
+	f->want = 0;
+	f->flags |= FLOW_F_BULK;
+}
+
+/* The flow's consumer state, made on first use; NULL when out of memory. */
+static struct flow_app *flow_app(struct flow *f)
+{
+	if (!f->app)
+		f->app = calloc(1, sizeof(struct flow_app));
+	return f->app;
+}
+
 static void flow_data(struct sensor *s, struct flow *f, int dir, const struct pkt *p)
 {
 	if (!p->payload_len && !(p->tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)))
 		return;
 	struct stream *st = f->st[dir];
-	if (!st) {
-		st = f->st[dir] = stream_new(s->streams);
-		if (!st) {
-			/* Budget spent: this flow cannot be inspected, stop paying for it. */
-			on_flow_free(f, s);
-			f->want = 0;
-			f->flags |= FLOW_F_BULK;
-			return;
-		}
-	}
-	/* The consumers' state, made with the first data (a SYN flood allocates none). */
-	struct flow_app *fa = f->app;
-	if (!fa && p->payload_len && !(fa = f->app = calloc(1, sizeof(*fa)))) {
-		on_flow_free(f, s);
-		f->want = 0;
-		f->flags |= FLOW_F_BULK;
+	if (!st && !(st = f->st[dir] = stream_new(s->streams))) {
+		stop_inspecting(s, f);
 		return;
 	}
-	if (p->payload_len && !fa->have_first[dir]) {
-		fa->have_first[dir] = true;
-		memcpy(fa->first_mac[dir], p->src_mac, 6);
-		fa->first_ttl[dir] = p->ip_ttl;
+	/* The consumers' state is made with the first data (a SYN flood allocates none). */
+	struct flow_app *fa = f->app;
+	if (p->payload_len) {
+		if (!(fa = flow_app(f))) {
+			stop_inspecting(s, f);
+			return;
+		}
+		if (!fa->have_first[dir]) {
+			fa->have_first[dir] = true;
+			memcpy(fa->first_mac[dir], p->src_mac, 6);
+			fa->first_ttl[dir] = p->ip_ttl;
+		}
 	}
 	size_t added = stream_add(s->streams, st, p->tcp_seq, p->tcp_flags, p->payload,
 				  p->payload_len);
@@ -664,10 +675,8 @@ static void flow_data(struct sensor *s, struct flow *f, int dir, const struct pk
 	uint32_t sflags = stream_flags(st);
 	if (!added && !(sflags & (STREAM_F_FIN | STREAM_F_GAP | STREAM_F_FULL)))
 		return;
-	if (!fa && !(fa = f->app = calloc(1, sizeof(*fa)))) {
-		on_flow_free(f, s);
-		f->want = 0;
-		f->flags |= FLOW_F_BULK;
+	if (!(fa = flow_app(f))) {
+		stop_inspecting(s, f);
 		return;
 	}
 	size_t len;
@@ -686,10 +695,8 @@ static void flow_data(struct sensor *s, struct flow *f, int dir, const struct pk
 		if (app_consumers[i]->on_data(&ctx, &fa->st[i], f, dir, data, len, sflags) == APP_DONE)
 			f->want &= ~(1u << i);
 	}
-	if (!f->want) {
-		on_flow_free(f, s);
-		f->flags |= FLOW_F_BULK;
-	}
+	if (!f->want)
+		stop_inspecting(s, f);
 }
 
 /* sensor_packet()'s rare paths, out of line so that the path of a bulk packet keeps
@@ -810,8 +817,8 @@ static void __attribute__((noinline)) packet_vrrp(struct sensor *s, const struct
  * if an alert on the flow asks (classify.h). */
 static void classify(struct sensor *s, struct flow *f, const struct pkt *p)
 {
-	struct flow_app *fa = f->app;
-	if (!fa && !(fa = f->app = calloc(1, sizeof(*fa))))
+	struct flow_app *fa = flow_app(f);
+	if (!fa)
 		return;
 	if (!fa->cls && !(fa->cls = cls_flow_new(s->cls)))
 		return;
