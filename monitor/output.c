@@ -1,13 +1,20 @@
 #include "config.h"
 
-/* output.c - the bounded queue between the capture thread and the outputs, and the
+/* output.c - the bounded queue between the capture threads and the outputs, and the
  * one output thread that drains it.
  *
- * Capture must never wait on a disk or a socket (DESIGN.md "Data flow"): lines go into
- * a ring of fixed capacity; the output thread takes them in batches, hands each to
- * every output in order, and flushes when the queue runs dry. A live sensor drops and
- * counts when the ring is full; an offline run waits instead, so a pcap replay gives
- * every alert. Model: suricata util-log-redis.c (batches, counters for every drop).
+ * Capture must never wait on a disk, a socket or a lock (DESIGN.md "Data flow"): lines
+ * go into a lock-free ring of fixed capacity (many producers, one consumer: the
+ * bounded queue of D. Vyukov, a sequence number per cell); the output thread takes
+ * them in batches, hands each to every output in order, and flushes when the queue
+ * runs dry. A live sensor drops and counts when the ring is full; an offline run waits
+ * instead, so a pcap replay gives every alert. Model: suricata util-log-redis.c
+ * (batches, counters for every drop).
+ *
+ * The mutex belongs to the consumer side: whoever drains holds it (the output thread,
+ * or a caller when no thread runs), and it guards the outputs' counters and requests.
+ * A producer takes it only to wake a sleeping output thread (at most one producer per
+ * sleep: it claims the wake-up with an exchange) or, offline, to wait for room.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -24,12 +31,13 @@
 #include "output.h"
 #include "util.h"
 
-/* Lines taken per lock round: the lock is held for a pointer copy, not for I/O. */
+/* Lines taken per round; the outputs see them without the lock. */
 #define OUT_BATCH 256
 /* A busy queue that never runs dry is still flushed this often, so a tail -f or a
  * SIEM shipper sees alerts within a fraction of a second. */
 #define OUT_FLUSH_INTERVAL_S 0.1
 #define OUT_MIN_QUEUE 2
+#define OUT_MAX_QUEUE (1u << 24)
 #define OUT_PARSE_MS_MAX (86400u * 1000) /* a day: no timeout or interval is longer */
 
 /* Every output the sensor knows by scheme; a new output adds its ops here. */
@@ -50,6 +58,16 @@ struct qitem {
 	bool has_meta;
 	struct out_meta meta;
 };
+
+/* A ring cell. seq == pos: free for the producer claiming position pos; seq == pos + 1:
+ * holds the line of position pos for the consumer; the consumer frees it for the next
+ * lap with seq = pos + cap. */
+struct cell {
+	uint64_t seq;
+	struct qitem it;
+};
+
+#define OUT_CACHELINE 64
 
 static const char *const state_names[OUT_ST_MAX] = {
 	[OUT_ST_LOCAL] = "local",
@@ -93,14 +111,26 @@ void out_settings_defaults(struct out_settings *s)
 #define LAT_BUCKETS (LAT_POW2 * LAT_SUB)
 
 struct out_mgr {
+	/* Producers' side, a cache line of its own: positions claimed so far (also the
+	 * lines accepted), and the counters they keep (relaxed atomics). */
+	_Alignas(OUT_CACHELINE) uint64_t tail;
+	uint64_t submitted, dropped, peak_depth;
+	/* Set (seq_cst) by the output thread before it sleeps on work; the producer that
+	 * exchanges it back to 0 wakes the thread. */
+	unsigned sleeping;
+	unsigned room_waiters;   /* offline producers waiting for space (seq_cst) */
+
+	/* Consumer's side. head is the next position to take: written under mu, read by
+	 * producers for the depth (relaxed). */
+	_Alignas(OUT_CACHELINE) uint64_t head;
+	struct cell *ring;       /* cap cells, cap a power of two */
+	uint64_t cap, mask;
+	bool live;
+
 	pthread_mutex_t mu;
 	pthread_cond_t work;     /* the thread waits for lines or a request */
 	pthread_cond_t room;     /* offline submitters wait for space */
 	pthread_cond_t synced;   /* out_mgr_sync waits for the thread to catch up */
-
-	struct qitem *q;         /* ring of cap items, n used from head */
-	size_t cap, head, n;
-	bool live;
 
 	bool started, stop, reopen_req, dirty;
 	bool has_tick;           /* some output wants a tick */
@@ -108,8 +138,7 @@ struct out_mgr {
 	unsigned sync_waiters;
 	pthread_t thread;
 
-	uint64_t accepted;       /* lines queued so far */
-	uint64_t processed;      /* lines handed to every output */
+	uint64_t processed;      /* lines handed to every output (== head) */
 	uint64_t flushed;        /* processed as of the last completed flush */
 	double last_flush;
 
@@ -119,9 +148,80 @@ struct out_mgr {
 	size_t nout;
 	struct out_settings set;
 
-	struct out_stats st;
+	struct out_stats st;     /* the consumer's counters (under mu); see out_mgr_get_stats */
 	uint64_t lat_hist[LAT_BUCKETS];
 };
+
+/* ---------------------------------------------------------------- the ring */
+
+/* Claims a position and stores it (producers, any number at once, no lock). Returns
+ * false when the ring is full. */
+static bool ring_put(struct out_mgr *m, const struct qitem *it)
+{
+	uint64_t pos = __atomic_load_n(&m->tail, __ATOMIC_RELAXED), head, depth, peak;
+	struct cell *c;
+
+	for (;;) {
+		c = &m->ring[pos & m->mask];
+		int64_t diff = (int64_t)(__atomic_load_n(&c->seq, __ATOMIC_ACQUIRE) - pos);
+
+		if (diff == 0) {
+			if (__atomic_compare_exchange_n(&m->tail, &pos, pos + 1, true,
+							__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+				break;
+		} else if (diff < 0) {
+			return false; /* the consumer has not freed this cell: a lap behind */
+		} else {
+			pos = __atomic_load_n(&m->tail, __ATOMIC_RELAXED);
+		}
+	}
+	c->it = *it;
+	__atomic_store_n(&c->seq, pos + 1, __ATOMIC_RELEASE);
+
+	head = __atomic_load_n(&m->head, __ATOMIC_RELAXED);
+	depth = pos + 1 > head ? pos + 1 - head : 1;
+	if (depth > m->cap) /* head read before the consumer's latest store */
+		depth = m->cap;
+	peak = __atomic_load_n(&m->peak_depth, __ATOMIC_RELAXED);
+	while (depth > peak && !__atomic_compare_exchange_n(&m->peak_depth, &peak, depth, true,
+							    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+	return true;
+}
+
+/* True when the line at head is stored (consumer). A claimed cell whose producer has
+ * not finished storing reads as empty; that producer wakes the thread afterwards. */
+static bool ring_ready(const struct out_mgr *m)
+{
+	const struct cell *c = &m->ring[m->head & m->mask];
+
+	return __atomic_load_n(&c->seq, __ATOMIC_ACQUIRE) == m->head + 1;
+}
+
+/* Takes the line at head; ring_ready must have said yes. Called with mu held. */
+static void ring_take(struct out_mgr *m, struct qitem *it)
+{
+	struct cell *c = &m->ring[m->head & m->mask];
+
+	*it = c->it;
+	c->it.line = NULL;
+	__atomic_store_n(&c->seq, m->head + m->cap, __ATOMIC_RELEASE);
+	__atomic_store_n(&m->head, m->head + 1, __ATOMIC_RELAXED);
+}
+
+/* After a put: wakes the output thread if it sleeps (one producer per sleep). The
+ * fence orders the stored cell before the read of sleeping, against the thread's
+ * store of sleeping before its last look at the ring (run_locked). */
+static void wake_consumer(struct out_mgr *m)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&m->sleeping, __ATOMIC_RELAXED) &&
+	    __atomic_exchange_n(&m->sleeping, 0, __ATOMIC_SEQ_CST)) {
+		pthread_mutex_lock(&m->mu);
+		pthread_cond_signal(&m->work);
+		pthread_mutex_unlock(&m->mu);
+	}
+}
 
 static unsigned lat_bucket(uint64_t us)
 {
@@ -156,24 +256,32 @@ static uint64_t lat_pct(const struct out_mgr *m, unsigned pct)
 
 struct out_mgr *out_mgr_new(size_t queue_cap, bool live)
 {
-	struct out_mgr *m = calloc(1, sizeof(*m));
+	size_t size = (sizeof(struct out_mgr) + OUT_CACHELINE - 1) & ~(size_t)(OUT_CACHELINE - 1);
+	struct out_mgr *m = aligned_alloc(OUT_CACHELINE, size);
 	pthread_condattr_t ca;
+	uint64_t cap = OUT_MIN_QUEUE, i;
 
 	if (m == NULL)
 		return NULL;
+	memset(m, 0, sizeof(*m));
 	if (queue_cap == 0)
 		queue_cap = OUT_DEFAULT_QUEUE;
-	if (queue_cap < OUT_MIN_QUEUE)
-		queue_cap = OUT_MIN_QUEUE;
-	m->q = calloc(queue_cap, sizeof(*m->q));
-	if (m->q == NULL) {
+	if (queue_cap > OUT_MAX_QUEUE)
+		queue_cap = OUT_MAX_QUEUE;
+	while (cap < queue_cap)
+		cap <<= 1;
+	m->ring = calloc(cap, sizeof(*m->ring));
+	if (m->ring == NULL) {
 		free(m);
 		return NULL;
 	}
-	m->cap = queue_cap;
+	for (i = 0; i < cap; i++)
+		m->ring[i].seq = i;
+	m->cap = cap;
+	m->mask = cap - 1;
 	m->live = live;
 	if (pthread_mutex_init(&m->mu, NULL) != 0) {
-		free(m->q);
+		free(m->ring);
 		free(m);
 		return NULL;
 	}
@@ -455,13 +563,12 @@ static void drain_batch_locked(struct out_mgr *m)
 	uint64_t errs = 0, ts[OUT_BATCH];
 	size_t k, i, j, nts = 0;
 
-	for (k = 0; k < OUT_BATCH && m->n > 0; k++) {
-		batch[k] = m->q[m->head];
-		m->q[m->head].line = NULL;
-		m->head = (m->head + 1) % m->cap;
-		m->n--;
-	}
-	pthread_cond_broadcast(&m->room);
+	for (k = 0; k < OUT_BATCH && ring_ready(m); k++)
+		ring_take(m, &batch[k]);
+	/* A producer that counted itself in room_waiters before this batch freed its
+	 * cells either sees them or waits on room, under mu, which we hold. */
+	if (__atomic_load_n(&m->room_waiters, __ATOMIC_SEQ_CST))
+		pthread_cond_broadcast(&m->room);
 	pthread_mutex_unlock(&m->mu);
 
 	for (i = 0; i < k; i++) {
@@ -491,7 +598,8 @@ static void drain_batch_locked(struct out_mgr *m)
 	m->st.written += k;
 	m->st.errors += errs;
 	m->dirty = true;
-	if (m->n == 0 || m->sync_waiters > 0 || util_mono_s() - m->last_flush >= OUT_FLUSH_INTERVAL_S)
+	if (!ring_ready(m) || m->sync_waiters > 0 ||
+	    util_mono_s() - m->last_flush >= OUT_FLUSH_INTERVAL_S)
 		flush_locked(m);
 	if (nts) {
 		/* Written and (usually) flushed: the packet's arrival (the kernel's
@@ -527,7 +635,7 @@ static void run_locked(struct out_mgr *m, bool once)
 			tick_locked(m, now);
 			continue;
 		}
-		if (m->n > 0) {
+		if (ring_ready(m)) {
 			drain_batch_locked(m);
 			continue;
 		}
@@ -537,6 +645,15 @@ static void run_locked(struct out_mgr *m, bool once)
 		}
 		if (once || m->stop)
 			return;
+		/* Going to sleep: say so, then look at the ring once more. A producer
+		 * that stored a line before our store is seen here; one after it sees
+		 * sleeping and signals work, which needs mu, held until we wait. */
+		__atomic_store_n(&m->sleeping, 1, __ATOMIC_SEQ_CST);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (ring_ready(m)) {
+			__atomic_store_n(&m->sleeping, 0, __ATOMIC_RELAXED);
+			continue;
+		}
 		if (m->has_tick) {
 			double due = m->last_tick + OUT_TICK_INTERVAL_S;
 			struct timespec ts;
@@ -549,6 +666,7 @@ static void run_locked(struct out_mgr *m, bool once)
 		} else {
 			pthread_cond_wait(&m->work, &m->mu);
 		}
+		__atomic_store_n(&m->sleeping, 0, __ATOMIC_RELAXED);
 	}
 }
 
@@ -603,40 +721,40 @@ int out_mgr_submit(struct out_mgr *m, enum out_kind kind, char *line, size_t len
 int out_mgr_submit_meta(struct out_mgr *m, enum out_kind kind, char *line, size_t len,
 			const struct out_meta *meta)
 {
-	size_t tail;
+	struct qitem it;
 
 	if (line == NULL)
 		return -1;
+	__atomic_fetch_add(&m->submitted, 1, __ATOMIC_RELAXED);
+	it.line = line;
+	it.len = len;
+	it.kind = kind;
+	it.has_meta = meta != NULL;
+	if (meta != NULL)
+		it.meta = *meta;
+	if (ring_put(m, &it)) {
+		wake_consumer(m);
+		return 0;
+	}
+	if (m->live) {
+		/* Full: capture never waits. */
+		__atomic_fetch_add(&m->dropped, 1, __ATOMIC_RELAXED);
+		free(line);
+		return -1;
+	}
+	/* Offline and full: wait for room, on the consumer's lock (drain_batch_locked
+	 * takes lines under it and then looks at room_waiters). */
+	__atomic_fetch_add(&m->room_waiters, 1, __ATOMIC_SEQ_CST);
 	pthread_mutex_lock(&m->mu);
-	m->st.submitted++;
-	while (m->n == m->cap) {
-		if (m->live) {
-			m->st.dropped++;
-			pthread_mutex_unlock(&m->mu);
-			free(line);
-			return -1;
-		}
+	while (!ring_put(m, &it)) {
 		if (m->started)
 			pthread_cond_wait(&m->room, &m->mu);
 		else
 			run_locked(m, true);
 	}
-	tail = (m->head + m->n) % m->cap;
-	m->q[tail].line = line;
-	m->q[tail].len = len;
-	m->q[tail].kind = kind;
-	m->q[tail].has_meta = meta != NULL;
-	if (meta != NULL)
-		m->q[tail].meta = *meta;
-	m->n++;
-	m->accepted++;
-	if (m->n > m->st.peak_depth)
-		m->st.peak_depth = m->n;
-	/* Only the transition from empty needs a wake-up: a thread that is writing
-	 * comes back for more before it sleeps. */
-	if (m->n == 1)
-		pthread_cond_signal(&m->work);
 	pthread_mutex_unlock(&m->mu);
+	__atomic_fetch_sub(&m->room_waiters, 1, __ATOMIC_SEQ_CST);
+	wake_consumer(m);
 	return 0;
 }
 
@@ -652,8 +770,9 @@ void out_mgr_sync(struct out_mgr *m)
 {
 	uint64_t target;
 
+	/* Every position claimed so far: their producers are storing them now. */
+	target = __atomic_load_n(&m->tail, __ATOMIC_ACQUIRE);
 	pthread_mutex_lock(&m->mu);
-	target = m->accepted;
 	if (!m->started) {
 		run_locked(m, true);
 	} else {
@@ -686,9 +805,9 @@ void out_mgr_free(struct out_mgr *m)
 	for (i = 0; i < m->nout; i++)
 		if (m->outs[i].ops->close != NULL)
 			m->outs[i].ops->close(&m->outs[i]);
-	for (i = 0; i < m->n; i++)
-		free(m->q[(m->head + i) % m->cap].line);
-	free(m->q);
+	for (i = 0; i < m->cap; i++)
+		free(m->ring[i].it.line); /* none once drained; no producer is left */
+	free(m->ring);
 	pthread_cond_destroy(&m->work);
 	pthread_cond_destroy(&m->room);
 	pthread_cond_destroy(&m->synced);
@@ -700,7 +819,10 @@ void out_mgr_get_stats(struct out_mgr *m, struct out_stats *s)
 {
 	pthread_mutex_lock(&m->mu);
 	*s = m->st;
-	s->depth = m->n;
+	s->submitted = __atomic_load_n(&m->submitted, __ATOMIC_RELAXED);
+	s->dropped = __atomic_load_n(&m->dropped, __ATOMIC_RELAXED);
+	s->peak_depth = __atomic_load_n(&m->peak_depth, __ATOMIC_RELAXED);
+	s->depth = __atomic_load_n(&m->tail, __ATOMIC_RELAXED) - m->head;
 	if (m->st.lat_n) {
 		s->lat_p50_us = lat_pct(m, 50);
 		s->lat_p99_us = lat_pct(m, 99);

@@ -171,6 +171,9 @@ static void test_offline_tiny_queue_never_drops(void **state)
 struct producer {
 	struct out_mgr *m;
 	unsigned id, count;
+	bool live;          /* a refused line is a drop (live manager), not an error */
+	bool pause;         /* yield after each line */
+	uint64_t accepted;
 };
 
 static void *produce(void *arg)
@@ -179,10 +182,15 @@ static void *produce(void *arg)
 	char line[48];
 	unsigned i;
 
+	p->accepted = 0;
 	for (i = 0; i < p->count; i++) {
 		snprintf(line, sizeof(line), "{\"p\":%u,\"n\":%u}", p->id, i);
-		if (out_mgr_submit(p->m, OUT_RECORD, strdup(line), strlen(line)) != 0)
+		if (out_mgr_submit(p->m, OUT_RECORD, strdup(line), strlen(line)) == 0)
+			p->accepted++;
+		else if (!p->live)
 			return (void *)1;
+		if (p->pause && i % 4 == 0)
+			usleep(1);
 	}
 	return NULL;
 }
@@ -202,6 +210,7 @@ static void test_many_producers(void **state)
 		p[i].m = m;
 		p[i].id = i;
 		p[i].count = 10000;
+		p[i].live = p[i].pause = false;
 		assert_int_equal(pthread_create(&th[i], NULL, produce, &p[i]), 0);
 	}
 	for (i = 0; i < 4; i++) {
@@ -220,6 +229,121 @@ static void test_many_producers(void **state)
 	}
 	assert_int_equal(lines, 40000);
 	free(buf);
+}
+
+/* Live producers against a slow output: the ring fills and empties many times. Every
+ * line is either written or counted as dropped, each producer's written lines keep
+ * its order, and no producer ever waits (they drop instead). */
+struct slow {
+	unsigned next[4], lines;
+	bool order_ok;
+};
+
+static struct slow slow;
+
+static int slow_open(struct output *o, const char *arg, char *err, size_t errlen)
+{
+	o->priv = &slow;
+	return 0;
+}
+
+static int slow_write(struct output *o, enum out_kind kind, const char *line, size_t len)
+{
+	struct slow *sl = o->priv;
+	unsigned pid, n;
+
+	if (sscanf(line, "{\"p\":%u,\"n\":%u}", &pid, &n) != 2 || pid >= 4 || n < sl->next[pid])
+		sl->order_ok = false;
+	else
+		sl->next[pid] = n + 1;
+	sl->lines++;
+	if (sl->lines % 64 == 0)
+		usleep(50); /* slower than the producers: the ring overflows */
+	return 0;
+}
+
+static const struct output_ops slow_ops = {
+	.scheme = "slow",
+	.open = slow_open,
+	.write = slow_write,
+};
+
+static void test_live_many_producers_account_for_every_line(void **state)
+{
+	struct out_mgr *m = out_mgr_new(16, true);
+	struct producer p[4];
+	pthread_t th[4];
+	struct out_stats st;
+	char err[128];
+	unsigned i;
+	void *rv;
+	uint64_t ok = 0;
+
+	assert_non_null(m);
+	memset(&slow, 0, sizeof(slow));
+	slow.order_ok = true;
+	assert_int_equal(out_mgr_add_ops(m, &slow_ops, "", err, sizeof(err)), 0);
+	assert_int_equal(out_mgr_start(m), 0);
+	for (i = 0; i < 4; i++) {
+		p[i].m = m;
+		p[i].id = i;
+		p[i].count = 20000;
+		p[i].live = true;
+		p[i].pause = false;
+		p[i].accepted = 0;
+		assert_int_equal(pthread_create(&th[i], NULL, produce, &p[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(th[i], &rv), 0);
+		assert_null(rv);
+		ok += p[i].accepted;
+	}
+	out_mgr_sync(m);
+	out_mgr_get_stats(m, &st);
+	assert_int_equal(st.submitted, 80000);
+	assert_int_equal(st.written, ok);
+	assert_int_equal(st.written + st.dropped, 80000);
+	assert_true(st.dropped > 0); /* the test did overflow the ring */
+	assert_true(st.peak_depth <= 16);
+	assert_int_equal(st.depth, 0);
+	assert_int_equal(slow.lines, ok);
+	assert_true(slow.order_ok);
+	out_mgr_free(m);
+}
+
+/* Producers that submit one line at a time with pauses: the output thread goes to
+ * sleep and is woken again thousands of times. A lost wake-up leaves a line in the
+ * ring and out_mgr_sync waiting forever; the alarm turns that into a failure. */
+static void test_sleep_and_wake(void **state)
+{
+	struct tmp *t = *state;
+	struct out_mgr *m = jsonl_mgr(t->path, 1024, false);
+	struct producer p[4];
+	pthread_t th[4];
+	struct out_stats st;
+	unsigned i;
+	void *rv;
+
+	alarm(120);
+	assert_int_equal(out_mgr_start(m), 0);
+	for (i = 0; i < 4; i++) {
+		p[i].m = m;
+		p[i].id = i;
+		p[i].count = 5000;
+		p[i].pause = true;
+		p[i].live = false;
+		assert_int_equal(pthread_create(&th[i], NULL, produce, &p[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(th[i], &rv), 0);
+		assert_null(rv);
+	}
+	out_mgr_sync(m);
+	out_mgr_get_stats(m, &st);
+	assert_int_equal(st.written, 20000);
+	assert_int_equal(st.depth, 0);
+	alarm(0);
+	out_mgr_free(m);
 }
 
 /* An output whose write blocks until the test lets it go: stalls the thread. */
@@ -547,6 +671,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_offline_tiny_queue_never_drops, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_many_producers, tmp_setup, tmp_teardown),
 		cmocka_unit_test(test_live_drops_when_stalled),
+		cmocka_unit_test(test_live_many_producers_account_for_every_line),
+		cmocka_unit_test_setup_teardown(test_sleep_and_wake, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_after_rename, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_appends_to_existing, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_no_thread_writes_inline, tmp_setup, tmp_teardown),
