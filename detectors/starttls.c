@@ -21,7 +21,10 @@
  * nothing and needs no learning window: a change of a known server alerts at once. A
  * server seen both with and without STARTTLS before (a mixed pool) alerts with a lower
  * severity and confidence; one that stops offering STARTTLS for STD_FORGET_RUN
- * sessions in a row is taken as reconfigured and relearnt.
+ * sessions in a row is taken as reconfigured and relearnt. Sessions that were
+ * themselves alerted on (stripped, refused) are counted apart and never make the pool
+ * "mixed": an attack that strips every session of a day stays at the severity of its
+ * first strip.
  */
 #include "config.h"
 
@@ -55,6 +58,7 @@ static const struct alert_type std_types[] = {
 struct std_base {
 	uint8_t proto;
 	uint32_t n_with, n_without, n_accept, n_refuse, run_without;
+	uint32_t n_stripped, n_refused_alerted; /* sessions judged: not in n_without, n_refuse */
 	uint64_t first_us, last_with_us, last_without_us, last_accept_us, last_refuse_us;
 	char caps[STD_CAPS_TEXT];
 };
@@ -185,6 +189,8 @@ static void ev_baseline(struct jw *w, const struct std_base *b)
 		jw_uint(w, "sessions_without_starttls", b->n_without);
 		jw_uint(w, "starttls_accepted", b->n_accept);
 		jw_uint(w, "starttls_refused", b->n_refuse);
+		jw_uint(w, "sessions_stripped", b->n_stripped);
+		jw_uint(w, "refusals_alerted", b->n_refused_alerted);
 		if (b->caps[0])
 			jw_str(w, "capabilities", b->caps);
 		jw_ts(w, "first_seen", b->first_us);
@@ -294,8 +300,10 @@ static void on_caps(struct std_state *s, const struct starttls_ev *ev, const cha
 	struct std_base *b = det_lru_get(s->servers, server);
 	if (cur && (cur->what & SS_WITHOUT))
 		return; /* this session's list was judged already */
+	bool judged = false;
 	if (b && b->n_with >= s->min_sessions) {
 		bool mixed = b->n_without > 0;
+		judged = true;
 		struct std_sess *ss = cur;
 		if (ss) {
 			ss->what |= SS_STRIPPED;
@@ -324,7 +332,10 @@ static void on_caps(struct std_state *s, const struct starttls_ev *ev, const cha
 		return;
 	if (cur)
 		cur->what |= SS_WITHOUT;
-	b->n_without++;
+	if (judged)
+		b->n_stripped++;
+	else
+		b->n_without++;
 	b->last_without_us = ts;
 	if (++b->run_without >= STD_FORGET_RUN) {
 		/* Reconfigured for good, not an attack that lasts this long unseen. */
@@ -348,8 +359,10 @@ static void on_reply(struct std_state *s, const struct starttls_ev *ev, const ch
 		}
 		return;
 	}
+	bool judged = false;
 	if (b && b->n_accept >= s->min_sessions) {
 		bool mixed = b->n_refuse > 0;
+		judged = true;
 		struct std_sess *ss = session(s, server, client, true);
 		if (ss) {
 			ss->what |= SS_REFUSED;
@@ -381,7 +394,10 @@ static void on_reply(struct std_state *s, const struct starttls_ev *ev, const ch
 	if (!b)
 		b = base_put(s, server, ev);
 	if (b) {
-		b->n_refuse++;
+		if (judged)
+			b->n_refused_alerted++;
+		else
+			b->n_refuse++;
 		b->last_refuse_us = ts;
 	}
 }
@@ -398,7 +414,7 @@ static void on_creds(struct std_state *s, const struct starttls_ev *ev, const ch
 	ss->what |= SS_CREDS_ALERTED;
 	bool stripped = ss->what & SS_STRIPPED;
 	struct std_base *b = det_lru_get(s->servers, server);
-	bool mixed = b && (stripped ? b->n_without > 1 : b->n_refuse > 1);
+	bool mixed = b && (stripped ? b->n_without > 0 : b->n_refuse > 0);
 	struct alert a;
 	alert_start(&a, stripped ? T_STRIPPED : T_REFUSED, ev, server, client);
 	a.confidence = mixed ? CONF_MEDIUM : CONF_HIGH;
@@ -457,9 +473,11 @@ static void std_on_starttls(void *state, const struct starttls_ev *ev, struct al
 static void save_one(void *ud, const char *key, void *value)
 {
 	const struct std_base *b = value;
-	json_array_append_new(ud, json_pack("{s:s,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s}", "k", key, "p",
-					    b->proto, "w", (json_int_t)b->n_with, "wo", (json_int_t)b->n_without,
-					    "a", (json_int_t)b->n_accept, "r", (json_int_t)b->n_refuse, "f",
+	json_array_append_new(ud, json_pack("{s:s,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s}", "k",
+					    key, "p", b->proto, "w", (json_int_t)b->n_with, "wo",
+					    (json_int_t)b->n_without, "a", (json_int_t)b->n_accept, "r",
+					    (json_int_t)b->n_refuse, "st", (json_int_t)b->n_stripped, "ra",
+					    (json_int_t)b->n_refused_alerted, "f",
 					    (json_int_t)b->first_us, "lw", (json_int_t)b->last_with_us, "lwo",
 					    (json_int_t)b->last_without_us, "la", (json_int_t)b->last_accept_us,
 					    "lr", (json_int_t)b->last_refuse_us, "caps", b->caps));
@@ -512,6 +530,8 @@ static int std_load(void *state, const json_t *saved, char *err, size_t errlen)
 		b->n_without = ju32(o, "wo");
 		b->n_accept = ju32(o, "a");
 		b->n_refuse = ju32(o, "r");
+		b->n_stripped = ju32(o, "st"); /* absent in states saved before: 0 */
+		b->n_refused_alerted = ju32(o, "ra");
 		b->first_us = ju64(o, "f");
 		b->last_with_us = ju64(o, "lw");
 		b->last_without_us = ju64(o, "lwo");

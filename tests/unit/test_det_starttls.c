@@ -221,6 +221,38 @@ static void test_stripped_mixed_history(void **state)
 	detfix_close(f);
 }
 
+/* An attack that strips session after session: every strip keeps the severity of the
+ * first (its own earlier strips are not a "mixed pool"), and the evidence counts them. */
+static void test_stripped_repeatedly(void **state)
+{
+	(void)state;
+	struct detfix F = { .dedupe_max = 1024 }, *f = &F;
+	detfix_open(f, NULL, NULL, 0);
+	caps(f, TS, LINES_P_SMTP, 25, 40001, SMTP_OK, false);
+	json_t *arr = detfix_alerts_new(f);
+	assert_int_equal(json_array_size(arr), 0);
+	json_decref(arr);
+	for (unsigned i = 0; i < 3; i++) {
+		/* 400 s apart: past the de-duplication window */
+		caps(f, TS + (i + 1) * 400 * SEC, LINES_P_SMTP, 25, 40002 + i, SMTP_STRIPPED, false);
+		arr = detfix_alerts_new(f);
+		json_t *a = detfix_need(arr, "starttls.stripped");
+		assert_int_equal(detfix_sev(a), 6);
+		assert_string_equal(detfix_str(a, "onpath.confidence"), "medium");
+		assert_int_equal(ev_path_int(a, "baseline.sessions_stripped"), i);
+		assert_int_equal(ev_path_int(a, "baseline.sessions_without_starttls"), 0);
+		json_decref(arr);
+	}
+	/* credentials on the third stripped session: high, not "mixed" */
+	creds(f, TS + 3 * 400 * SEC + 1, LINES_P_SMTP, 25, 40004, "PLAIN", true, false);
+	arr = detfix_alerts_new(f);
+	json_t *a = detfix_need(arr, "starttls.stripped");
+	assert_int_equal(detfix_sev(a), 8);
+	assert_string_equal(detfix_str(a, "onpath.confidence"), "high");
+	json_decref(arr);
+	detfix_close(f);
+}
+
 static void test_session_counted_once(void **state)
 {
 	(void)state;
@@ -343,11 +375,22 @@ static void test_refused(void **state)
 	assert_int_equal(detfix_sev(a), 7);
 	assert_string_equal(ev_path_str(a, "starttls"), "refused");
 	json_decref(arr);
-	/* refused again later: mixed history, low */
+	/* refused again later: the earlier refusal was an alert, not a mixed pool */
 	reply(f, TS + 400 * SEC, LINES_P_SMTP, 25, 40010, false, 454, "again");
 	arr = detfix_alerts_new(f);
 	a = detfix_need(arr, "starttls.refused");
+	assert_int_equal(detfix_sev(a), 5);
+	assert_int_equal(ev_path_int(a, "baseline.refusals_alerted"), 1);
+	assert_int_equal(ev_path_int(a, "baseline.starttls_refused"), 0);
+	json_decref(arr);
+	/* a refusal the detector could not judge (a server never seen accepting, port
+	 * 587 above) does make that server's pool mixed */
+	reply(f, TS + 401 * SEC, LINES_P_SMTP, 587, 40020, true, 220, "Ready");
+	reply(f, TS + 402 * SEC, LINES_P_SMTP, 587, 40021, false, 454, "again");
+	arr = detfix_alerts_new(f);
+	a = detfix_need(arr, "starttls.refused");
 	assert_int_equal(detfix_sev(a), 3);
+	assert_string_equal(detfix_str(a, "onpath.confidence"), "low");
 	json_decref(arr);
 	/* FTP and XMPP names */
 	reply(f, TS + 500 * SEC, LINES_P_FTP, 21, 40011, true, 234, "ok");
@@ -432,6 +475,7 @@ int main(void)
 		cmocka_unit_test(test_stripped_and_creds),
 		cmocka_unit_test(test_stripped_benign_twins),
 		cmocka_unit_test(test_stripped_mixed_history),
+		cmocka_unit_test(test_stripped_repeatedly),
 		cmocka_unit_test(test_session_counted_once),
 		cmocka_unit_test(test_min_sessions_and_forget),
 		cmocka_unit_test(test_inspection_artifact),
