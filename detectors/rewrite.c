@@ -12,6 +12,12 @@
  *   tcp.rewritten_in_path   the later copy of a TCP segment, sent by another MAC,
  *                           carries different bytes (ATT&CK T1565.002)
  *
+ * When the original copy carries a keyword that protects the session and the relayed
+ * copy does not (STARTTLS, STLS, AUTH TLS, https://, Strict-Transport-Security), the
+ * alert names the removal and its effect (evidence "removed", "effect"): the strip
+ * the sensor's reassembly hides from the STARTTLS and HTTP detectors, since it keeps
+ * the first copy.
+ *
  * A conflicting copy from the same MAC is a sender retransmitting other bytes (an
  * evasion attempt or an odd stack): counted by the streams ("conflicts"), not alerted.
  * The detector sees the handshakes the stream consumers inspect (the first 64 KiB of
@@ -36,6 +42,17 @@ enum { T_REWRITTEN };
 static const struct alert_type rewrite_types[] = {
 	[T_REWRITTEN] = { "tcp.rewritten_in_path", 8, "T1565.002", "Transmitted Data Manipulation",
 			  "a TCP segment's later copy, relayed by another MAC, carries different bytes for the same sequence numbers" },
+};
+
+/* Keywords whose removal downgrades the session, lower case (util_icontains). */
+static const struct {
+	const char *token, *name, *effect;
+} removals[] = {
+	{ "starttls", "STARTTLS", "STARTTLS removed from what the server offers: the session can only continue in clear" },
+	{ "stls", "STLS", "STLS removed from the POP3 server's capabilities: the session can only continue in clear" },
+	{ "auth tls", "AUTH TLS", "AUTH TLS removed from the FTP server's features: the session can only continue in clear" },
+	{ "https://", "https://", "an https:// address turned into another (SSL stripping: the victim is sent to plain HTTP)" },
+	{ "strict-transport-security", "Strict-Transport-Security", "the HSTS header removed: the browser is not told to insist on HTTPS" },
 };
 
 struct rewrite_state {
@@ -109,6 +126,24 @@ static void rewrite_on_rewrite(void *state, const struct rewrite_ev *ev, struct 
 	if (ev->kept)
 		jw_strn(&a.ev, "original", ev->kept, ev->kept_len);
 	jw_strn(&a.ev, "rewritten", ev->seen, ev->seen_len);
+	/* What the rewrite took away, when it is a downgrade the analyst must know of. */
+	size_t why = ONPATH_ARRAY_LEN(removals), nrem = 0;
+	for (size_t i = 0; ev->kept && i < ONPATH_ARRAY_LEN(removals); i++) {
+		if (!util_icontains(ev->kept, ev->kept_len, removals[i].token) ||
+		    util_icontains(ev->seen, ev->seen_len, removals[i].token))
+			continue;
+		if (nrem++ == 0) {
+			why = i;
+			jw_arr_open(&a.ev, "removed");
+		}
+		jw_str(&a.ev, NULL, removals[i].name);
+	}
+	if (nrem) {
+		jw_arr_close(&a.ev);
+		jw_str(&a.ev, "effect", removals[why].effect);
+		size_t ml = strlen(a.message);
+		snprintf(a.message + ml, sizeof(a.message) - ml, "; %s", removals[why].effect);
+	}
 	alert_emit(out, &a);
 }
 

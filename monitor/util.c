@@ -302,3 +302,35 @@ long util_peak_rss_kib(void)
 	return ru.ru_maxrss;
 #endif
 }
+
+static inline int util_lower_(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+bool util_icontains(const uint8_t *p, size_t n, const char *needle)
+{
+	size_t l = strlen(needle);
+	if (l == 0 || l > n)
+		return false;
+	/* A needle that starts with a non-letter ("<form", "; secure") has one first byte:
+	 * memchr finds its candidates a vector at a time (response bodies are scanned). */
+	int c0 = (unsigned char)needle[0];
+	bool one_case = util_lower_(c0) == c0 && !(c0 >= 'a' && c0 <= 'z');
+	for (size_t i = 0; i + l <= n; i++) {
+		if (one_case) {
+			const uint8_t *q = memchr(p + i, c0, n - l + 1 - i);
+			if (!q)
+				return false;
+			i = (size_t)(q - p);
+		} else if (util_lower_(p[i]) != c0) {
+			continue;
+		}
+		size_t k = 1;
+		while (k < l && util_lower_(p[i + k]) == (unsigned char)needle[k])
+			k++;
+		if (k == l)
+			return true;
+	}
+	return false;
+}

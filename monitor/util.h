@@ -44,6 +44,9 @@ size_t util_strlcpy(char *dst, const char *src, size_t cap);
 /* 64-bit hash of bytes (fast, non-cryptographic, seeded) for in-memory tables. */
 uint64_t util_hash64(const void *p, size_t n, uint64_t seed);
 
+/* True when needle (lower case, non-empty) occurs in p/n, ASCII case ignored. */
+bool util_icontains(const uint8_t *p, size_t n, const char *needle);
+
 /* Peak resident set size of this process in KiB (from getrusage). */
 long util_peak_rss_kib(void);
 

@@ -15,6 +15,7 @@
 
 #include "http.h"
 #include "reader.h"
+#include "util.h"
 
 static const char *const http_errs[HTTP_ERR__COUNT] = {
 	[HTTP_OK] = "ok",
@@ -52,33 +53,6 @@ static bool ieq(const uint8_t *p, size_t n, const char *s)
 	return true;
 }
 
-/* Case-insensitive search of needle (lower case) in p/n. */
-static bool icontains(const uint8_t *p, size_t n, const char *needle)
-{
-	size_t l = strlen(needle);
-	if (l == 0 || l > n)
-		return false;
-	/* A needle that starts with a non-letter ("<form", "; secure") has one first byte:
-	 * memchr finds its candidates a vector at a time (response bodies are scanned). */
-	int c0 = (unsigned char)needle[0];
-	bool one_case = lower(c0) == c0 && !(c0 >= 'a' && c0 <= 'z');
-	for (size_t i = 0; i + l <= n; i++) {
-		if (one_case) {
-			const uint8_t *q = memchr(p + i, c0, n - l + 1 - i);
-			if (!q)
-				return false;
-			i = (size_t)(q - p);
-		} else if (lower(p[i]) != c0) {
-			continue;
-		}
-		size_t k = 1;
-		while (k < l && lower(p[i + k]) == (unsigned char)needle[k])
-			k++;
-		if (k == l)
-			return true;
-	}
-	return false;
-}
 
 /* Copies at most cap-1 bytes, NUL-terminated; returns true when cut. */
 static bool copy(char *dst, size_t cap, const uint8_t *p, size_t n)
@@ -256,9 +230,9 @@ static void add_cookie(struct http_cookie *arr, uint8_t *cnt, const uint8_t *p, 
 	}
 	c->value_len = (uint16_t)(vl > 65535 ? 65535 : vl);
 	if (set) {
-		c->flags |= icontains(p, n, "; secure") || icontains(p, n, ";secure") ? HTTP_CK_SECURE : 0;
-		c->flags |= icontains(p, n, "httponly") ? HTTP_CK_HTTPONLY : 0;
-		c->flags |= icontains(p, n, "samesite") ? HTTP_CK_SAMESITE : 0;
+		c->flags |= util_icontains(p, n, "; secure") || util_icontains(p, n, ";secure") ? HTTP_CK_SECURE : 0;
+		c->flags |= util_icontains(p, n, "httponly") ? HTTP_CK_HTTPONLY : 0;
+		c->flags |= util_icontains(p, n, "samesite") ? HTTP_CK_SAMESITE : 0;
 	}
 }
 
@@ -300,7 +274,7 @@ static int header(struct http_msg *m, bool response, const uint8_t *p, size_t n)
 		m->has_length = true;
 		m->content_length = x;
 	} else if (ieq(p, nl, "transfer-encoding")) {
-		if (icontains(v, vl, "chunked"))
+		if (util_icontains(v, vl, "chunked"))
 			m->chunked = true;
 	} else if (!response && ieq(p, nl, "host")) {
 		set_host(m, v, vl);
@@ -469,12 +443,12 @@ void dec_http_scan_body(const uint8_t *data, size_t len, struct http_msg *m)
 	m->body_seen = (uint32_t)n;
 	if (!p)
 		return;
-	m->login_form = icontains(p, n, "<form") && password_input(p, n);
+	m->login_form = util_icontains(p, n, "<form") && password_input(p, n);
 }
 
 static bool password_name(const char *s)
 {
-	return icontains((const uint8_t *)s, strlen(s), "pass") || icontains((const uint8_t *)s, strlen(s), "pwd");
+	return util_icontains((const uint8_t *)s, strlen(s), "pass") || util_icontains((const uint8_t *)s, strlen(s), "pwd");
 }
 
 void dec_http_scan_form(const uint8_t *data, size_t len, struct http_msg *m)

@@ -71,6 +71,53 @@ static void test_relay_alerts(void **state)
 	const char *msg = detfix_str(a, "message");
 	assert_non_null(msg);
 	assert_non_null(strstr(msg, "'250-STARTTLS..' became '250-STRIPPED..'"));
+	/* what the rewrite removed, for the analyst */
+	json_t *rem = detfix_get(a, "onpath.evidence.removed");
+	assert_true(json_is_array(rem));
+	assert_int_equal(json_array_size(rem), 1);
+	assert_string_equal(json_string_value(json_array_get(rem, 0)), "STARTTLS");
+	assert_non_null(strstr(detfix_ev_str(a, "effect"), "continue in clear"));
+	assert_non_null(strstr(msg, "; STARTTLS removed from what the server offers"));
+	json_decref(arr);
+}
+
+/* Removals named: POP3's STLS, an https:// link, the HSTS header (any case); a
+ * rewrite that keeps the keyword, or changes other bytes, names nothing. */
+static void test_removals(void **state)
+{
+	struct detfix *f = *state;
+	static const struct {
+		uint16_t port;
+		const char *kept, *seen, *removed;
+	} cases[] = {
+		{ 50001, "+OK\r\nSTLS\r\nUSER\r\n", "+OK\r\nXXXX\r\nUSER\r\n", "STLS" },
+		{ 50002, "href=\"HTTPS://bank.example/\"", "href=\"http://bank.example/\"", "https://" },
+		{ 50003, "strict-transport-security: max-age=1", "X-Padding-Padding-Padding: max-age=1", "Strict-Transport-Security" },
+		{ 50004, "211-AUTH TLS\r\n", "211-AUTH XXX\r\n", "AUTH TLS" },
+		{ 50005, "250-STARTTLS\r\n", "250-starttls\r\n", NULL }, /* case only */
+		{ 50006, "Subject: hello", "Subject: howdy", NULL },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		conflict(f, SRV, ATT, cases[i].port, cases[i].kept, strlen(cases[i].kept), cases[i].seen,
+			 strlen(cases[i].seen));
+	json_t *arr = detfix_alerts(f);
+	DETFIX_EXPECT(arr, "tcp.rewritten_in_path", 6);
+	for (size_t i = 0; i < json_array_size(arr); i++) {
+		json_t *a = json_array_get(arr, i);
+		unsigned port = (unsigned)detfix_int(a, "destination.port");
+		for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+			if (cases[k].port != port)
+				continue;
+			json_t *rem = detfix_get(a, "onpath.evidence.removed");
+			if (cases[k].removed == NULL) {
+				assert_null(rem);
+				assert_null(detfix_get(a, "onpath.evidence.effect"));
+			} else {
+				assert_true(json_is_array(rem));
+				assert_string_equal(json_string_value(json_array_get(rem, 0)), cases[k].removed);
+			}
+		}
+	}
 	json_decref(arr);
 }
 
@@ -142,6 +189,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_relay_alerts, detfix_setup, detfix_teardown),
+		cmocka_unit_test_setup_teardown(test_removals, detfix_setup, detfix_teardown),
 		cmocka_unit_test_setup_teardown(test_same_mac_silent, detfix_setup, detfix_teardown),
 		cmocka_unit_test_setup_teardown(test_dedupe_per_connection, detfix_setup, detfix_teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_bytes, detfix_setup, detfix_teardown),
