@@ -107,6 +107,11 @@ struct workers *workers_start(struct cap **caps, struct sensor **sensors, size_t
 			snprintf(err, errlen, "cannot start capture worker %zu: %s", i + 1, strerror(rc));
 		} else {
 			k->started = true;
+#ifdef __GLIBC__
+			char name[16]; /* for top -H, gdb and the live bench's per-worker CPU */
+			snprintf(name, sizeof(name), "onpath-w%u", (unsigned)(i % 1000)); /* i < 64 */
+			pthread_setname_np(k->tid, name);
+#endif
 		}
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -4,16 +4,20 @@
 # `make bench BENCH_ONLY=live`.
 #
 # Two network namespaces joined by a veth pair (no addresses, no route, IPv6 off);
-# tcpreplay sends the live trace into one end at each rate of LIVE_RATES (Mbit/s, or
-# "top" for --topspeed), and `onpath -i PEER --workers N -o jsonl:FILE --stats-json`
+# the sender (LIVE_SENDER) replays the live trace into one end at each rate of
+# LIVE_RATES (Mbit/s, or "top": as fast as it can), and `onpath -i PEER --workers N -o jsonl:FILE --stats-json`
 # listens on the other, for each N of LIVE_WORKERS. Per (N, rate): packets sent
-# (tcpreplay's report), packets onpath counted, packets the kernel dropped (pcap
+# (the sender's report), packets onpath counted, packets the kernel dropped (pcap
 # "dropped" + "if_dropped", and sent - pcap "received": lost before the sockets), the
-# rate tcpreplay achieved, onpath's CPU time per packet, the alert latency p50/p99
+# rate the sender achieved, onpath's CPU time per packet, the alert latency p50/p99
 # (arrival to written, --stats-json alert_latency_us) and whether the alert set
 # ((event.action, onpath.key) pairs) equals that of `onpath -r` on the same trace,
 # computed once. Then: the highest achieved rate with 0 drops for each N, and the
 # scaling between the first two N.
+#
+# Scaling needs the sensor to be the bottleneck, and on a 2-CPU machine it is not
+# (see "Where the receive path runs" below): the summary says when a figure is the
+# sender's limit rather than the sensor's.
 #
 # The live trace is the bench trace (LIVE_TRACE_SRC, default bench-data/
 # mixed-1200000.pcap: 1.2M packets, 1.18 GB, generated with tests/gen/gen_frames when
@@ -22,25 +26,35 @@
 # frame raises one arp.ethernet_mismatch with its own key, whatever the packets'
 # timing, so the sets compare and the latency has samples. Cached in bench-data/.
 #
-# tcpreplay paces with --timer=nano (sleeps) rather than its default busy-wait, which
-# would take a whole CPU from the sensor at every rate, and loads the trace into memory
-# first (--preload-pcap, ~1.8 GB for the whole bench trace, a few seconds a run) so that
-# reading the file does not slow the sender. At the top rates the sender sets the pace:
-# tcpreplay's CPU also runs the veth's receive path (the copy into the sensor's ring),
-# and the summary says so when no run dropped.
+# Senders (LIVE_SENDER):
+#   pcap_send  (default) tests/bench/pcap_send.c, built here: loads the trace into
+#              memory, then sends 64 frames per sendmmsg(2) on a packet socket that
+#              bypasses the qdisc, pacing between batches. Needs only a C compiler
+#              and libpcap. On the 2-CPU reference machine it sends ~3.7 Gbit/s of
+#              this trace into a bare veth (tcpreplay: 3.0-3.9); with a capture
+#              attached both top out near 3 Gbit/s, the receive path's cost.
+#   tcpreplay  tcpreplay --timer=nano (sleeps, rather than its default busy-wait,
+#              which would take a whole CPU from the sensor) --no-flow-stats, loading
+#              the trace first (--preload-pcap, ~1.8 GB for the whole bench trace).
+# At the top rates the sender sets the pace: its CPU also runs the veth's receive path
+# (the copy into the sensor's ring), and the summary says so when no run dropped.
 #
 # Environment:
 #   ONPATH            the sensor (default ./onpath)
 #   LIVE_TRACE_SRC    the trace to replay (before the forged frames are inserted)
 #   LIVE_PACKETS      replay only its first N packets (default: all)
 #   LIVE_EVERY        a forged ARP frame after every N packets (default 200)
-#   LIVE_RATES        default "500 1000 2000 3000 top"
+#   LIVE_RATES        default "500 1000 2000 3000 4000 top"
+#   LIVE_RPS=1        receive path and onpath on the last CPU, sender on CPU 0 (see
+#                     "Where the receive path runs"); needs taskset
 #   LIVE_WORKERS      default "1 2"
+#   LIVE_SENDER       pcap_send (default) or tcpreplay
 #   LIVE_PRELOAD=0    let tcpreplay read the file as it sends (no --preload-pcap)
 #   LIVE_ONPATH_ARGS  more options for onpath -i (e.g. "-B 4M": a smaller kernel buffer)
 #   BENCH_STRICT=1    exit 1 when a target is missed
 # Prints a table; the summary lines are also left in bench-data/live-summary.txt.
-# Needs root, network namespaces, veth, tcpreplay and python3; exits 77 otherwise.
+# Needs root, network namespaces, veth, python3, and a C compiler with libpcap
+# (pcap_send) or tcpreplay; exits 77 otherwise.
 #
 # Strings passed to at_exit and `wait_until ... eval` are single-quoted on purpose:
 # they expand when run, not when registered; `set -- $(...)` splits on purpose; $tmp
@@ -57,8 +71,9 @@ data=$builddir/bench-data
 SRC=${LIVE_TRACE_SRC:-$data/mixed-1200000.pcap}
 LIVE_PACKETS=${LIVE_PACKETS:-0}
 EVERY=${LIVE_EVERY:-200}
-RATES=${LIVE_RATES:-500 1000 2000 3000 top}
+RATES=${LIVE_RATES:-500 1000 2000 3000 4000 top}
 WORKERS_LIST=${LIVE_WORKERS:-1 2}
+SENDER=${LIVE_SENDER:-pcap_send}
 PRELOAD=
 [ "${LIVE_PRELOAD:-1}" = 0 ] || PRELOAD=--preload-pcap
 TARGET_MBPS=3000        # issue #11: 0 drops and the same alerts at 3 Gbit/s
@@ -83,15 +98,30 @@ done
 
 [ "$(id -u)" = 0 ] || skip "live bench needs root and network namespaces (not root)"
 command -v ip >/dev/null 2>&1 || skip "live bench needs the ip command"
-command -v tcpreplay >/dev/null 2>&1 || skip "live bench needs tcpreplay (apt-get install tcpreplay)"
+case $SENDER in
+pcap_send | tcpreplay) ;;
+*) die "LIVE_SENDER must be pcap_send or tcpreplay, not '$SENDER'" ;;
+esac
+[ "$SENDER" = pcap_send ] || command -v tcpreplay >/dev/null 2>&1 ||
+	skip "live bench needs tcpreplay (apt-get install tcpreplay)"
 command -v python3 >/dev/null 2>&1 || skip "live bench needs python3"
 command -v timeout >/dev/null 2>&1 || skip "live bench needs timeout (coreutils)"
 require_onpath
 mkdir -p "$data"
 make_tmpdir
 
-# ------------------------------------------------------------------ the trace
 newer() { [ ! -e "$2" ] || [ -n "$(find "$1" -newer "$2" 2>/dev/null)" ]; }
+
+# ------------------------------------------------------------------ the sender
+SEND=$data/pcap_send
+if [ "$SENDER" = pcap_send ] && newer "$top_srcdir/tests/bench/pcap_send.c" "$SEND"; then
+	pcap_flags=$(pkg-config --cflags --libs libpcap 2>/dev/null || echo -lpcap)
+	# shellcheck disable=SC2086
+	${CC:-cc} -O2 -I"$builddir" -o "$SEND" "$top_srcdir/tests/bench/pcap_send.c" $pcap_flags ||
+		die "cannot build pcap_send"
+fi
+
+# ------------------------------------------------------------------ the trace
 if [ ! -s "$SRC" ]; then
 	[ -x "$builddir/tests/gen/gen_frames" ] || die "no $SRC and no tests/gen/gen_frames to make it"
 	note "== generating $SRC"
@@ -172,11 +202,31 @@ mtu=1500
 [ "$maxcap" -le $((mtu + 18)) ] || mtu=$((maxcap - 14))
 ip -n "$NS_T" link set "$IF_T" mtu "$mtu" up
 ip -n "$NS_S" link set "$IF_S" mtu "$mtu" up
+# Where the receive path runs. A veth delivers on the sender's CPU: the kernel's copy
+# into the capture rings is paid by the sender, which therefore sets the top rate
+# (~3 Gbit/s of this trace on the 2-CPU reference machine), and onpath has the other
+# CPU to itself. LIVE_RPS=1 instead steers the receive path (Receive Packet Steering)
+# to the last CPU and pins onpath there too, the sender to CPU 0: the sensor's side
+# then pays for its own receive path on one core, as on a sensor whose NIC interrupts
+# land on its cores, and that core is the limit (there the bench shows where it
+# drops and how the latency grows as the ring fills).
+ncpu=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
+PIN=
+SPIN=
+rps="receive path on the sender's CPU (veth default)"
+if [ "${LIVE_RPS:-0}" = 1 ] && [ "$ncpu" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
+	mask=$(printf '%x' $((1 << (ncpu - 1))))
+	if ip netns exec "$NS_S" sh -c "echo $mask >/sys/class/net/$IF_S/queues/rx-0/rps_cpus" 2>/dev/null; then
+		PIN="taskset -c 0"
+		SPIN="taskset -c $((ncpu - 1))"
+		rps="receive path (RPS) and onpath on CPU $((ncpu - 1)), sender on CPU 0"
+	fi
+fi
 
 clk_tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
 # proc_cpu PID: user + system time of PID so far, in clock ticks.
 proc_cpu() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'; }
-# tcpreplay's report: "field" values.
+# The sender's report (tcpreplay's words; pcap_send prints the same): "field" values.
 replay_field() {
 	case $2 in
 	sent) sed -n 's/^[[:space:]]*Successful packets:[[:space:]]*\([0-9]*\).*/\1/p' "$1" ;;
@@ -193,7 +243,8 @@ run_one() {
 	# shellcheck disable=SC2034 # used in the eval below
 	base=$(veth_sockets)
 	# shellcheck disable=SC2086 # LIVE_ONPATH_ARGS: words
-	ip netns exec "$NS_S" "$ONPATH" -i "$IF_S" --workers "$_n" -o "jsonl:$_o.jsonl" --stats-json \
+	# shellcheck disable=SC2086 # $SPIN: nothing or three words
+	ip netns exec "$NS_S" $SPIN "$ONPATH" -i "$IF_S" --workers "$_n" -o "jsonl:$_o.jsonl" --stats-json \
 		${LIVE_ONPATH_ARGS:-} 2>"$_o.err" &
 	pid_onpath=$!
 	if ! wait_until "$START_S" eval 'running $pid_onpath && [ "$(veth_sockets)" -ge $((base + _n)) ]'; then
@@ -203,20 +254,27 @@ run_one() {
 	sleep 0.5
 	cpu0=$(proc_cpu "$pid_onpath")
 	if [ "$_rate" = top ]; then
-		ropt=--topspeed
+		ropt=--topspeed sopt=
 		limit=300
 	else
-		ropt=--mbps=$_rate
+		ropt=--mbps=$_rate sopt="-r $_rate"
 		# twice the trace's time at this rate, plus a minute (the preload)
 		limit=$(awk -v b="$trace_bytes" -v r="$_rate" 'BEGIN { printf "%d", 2 * b * 8 / (r * 1e6) + 60 }')
 	fi
 	_rc=0
-	# shellcheck disable=SC2086 # $PRELOAD: nothing or one word
-	timeout "$limit" ip netns exec "$NS_T" tcpreplay -q --timer=nano $PRELOAD -i "$IF_T" "$ropt" "$LIVE" \
-		>"$_o.replay" 2>&1 || _rc=$?
-	[ "$_rc" -eq 0 ] || { cat "$_o.replay" >&2; die "tcpreplay $ropt failed with status $_rc"; }
+	if [ "$SENDER" = pcap_send ]; then
+		# shellcheck disable=SC2086 # $sopt: nothing or two words
+		# shellcheck disable=SC2086 # $PIN: nothing or three words
+		timeout "$limit" ip netns exec "$NS_T" $PIN "$SEND" -i "$IF_T" $sopt "$LIVE" >"$_o.replay" 2>&1 ||
+			_rc=$?
+	else
+		# shellcheck disable=SC2086 # $PRELOAD, $PIN: nothing or words
+		timeout "$limit" ip netns exec "$NS_T" $PIN tcpreplay -q --timer=nano --no-flow-stats $PRELOAD \
+			-i "$IF_T" "$ropt" "$LIVE" >"$_o.replay" 2>&1 || _rc=$?
+	fi
+	[ "$_rc" -eq 0 ] || { cat "$_o.replay" >&2; die "$SENDER ($_rate) failed with status $_rc"; }
 	sent=$(replay_field "$_o.replay" sent)
-	[ -n "$sent" ] || { cat "$_o.replay" >&2; die "cannot read tcpreplay's report"; }
+	[ -n "$sent" ] || { cat "$_o.replay" >&2; die "cannot read the $SENDER report"; }
 	# The last packets: ask for the stats until every sent packet is counted or the
 	# count stops moving.
 	last=-1 same=0 i=0
@@ -262,7 +320,12 @@ say() { printf '%s\n' "$*"; }
 say "== live replay: $LIVE"
 say "   $trace_packets packets ($trace_forged forged ARP frames), $trace_bytes bytes, largest frame $maxcap bytes, veth MTU $mtu"
 say "   offline reference (onpath -r): $offline_alerts distinct alerts; rates: $RATES; workers: $WORKERS_LIST (load $load on $cpus CPUs)"
-say "   tcpreplay --timer=nano ${PRELOAD:-(reading the file)}; onpath -i IF --workers N ${LIVE_ONPATH_ARGS:-}"
+say "   $rps"
+if [ "$SENDER" = pcap_send ]; then
+	say "   sender: pcap_send (sendmmsg, qdisc bypass); onpath -i IF --workers N ${LIVE_ONPATH_ARGS:-}"
+else
+	say "   sender: tcpreplay --timer=nano --no-flow-stats ${PRELOAD:-(reading the file)}; onpath -i IF --workers N ${LIVE_ONPATH_ARGS:-}"
+fi
 : >"$tmp/rows"
 t_start=$(date +%s)
 for n in $WORKERS_LIST; do
@@ -285,10 +348,11 @@ while read -r n r sent failed mbps pps packets _ dropped ifdropped lost p50 p99 
 		"$failed" "$mbps" "$(awk -v p="$pps" 'BEGIN { printf "%.0f", p / 1000 }')" "$packets" \
 		"$((dropped + ifdropped))" "$lost" "$(ms "$p50")" "$(ms "$p99")" "$(ms "$max")" "$cpu" "$same"
 done <"$tmp/rows"
-say "(rate: asked of tcpreplay; Mbit/s, kpps: what it achieved; dropped: pcap dropped + if_dropped;"
+say "(rate: asked of the sender; Mbit/s, kpps: what it achieved; dropped: pcap dropped + if_dropped;"
 say " lost: sent - pcap received; p50/p99/max: alert latency, arrival to written (p50/p99 are"
-say " the upper bounds of 25%-wide histogram buckets); cpu_us: onpath's CPU time per packet"
-say " counted; same: alert set = offline, else +live-only/-offline-only)"
+say " the upper bounds of 25%-wide histogram buckets); cpu_us: onpath's CPU time (all threads,"
+say " and with LIVE_RPS=1 the receive softirqs that interrupted them) per packet counted;"
+say " same: alert set = offline, else +live-only/-offline-only)"
 say "run time $((t_end - t_start)) s; load average $load at the start, $load_end at the end"
 
 # best N: the highest achieved rate with every packet counted and none dropped or lost;
@@ -331,7 +395,7 @@ set -- $(awk -v n="$(echo "$WORKERS_LIST" | awk '{ print $1 }')" '$1 == n && $5 
 line "onpath CPU/packet, fastest run" "$1 us" "-" "$(awk -v c="$1" -v b="$trace_bytes" -v p="$trace_packets" \
 	'BEGIN { if (c > 0) printf "one core: ~%.1f Mpkt/s, ~%.1f Gbit/s of this trace", 1 / c, b * 8 / p / c / 1000 }')"
 # 3 Gbit/s target: a run that reached it with 0 drops and the same alerts (within 2%:
-# tcpreplay's pacing falls a little short of the rate asked; the table shows the figure).
+# the sender's pacing falls a little short of the rate asked; the table shows the figure).
 live_res=$(awk -v t="$TARGET_MBPS" '$5 + 0 >= t * 0.98 {
 		reached = 1
 		if ($4 == 0 && $7 >= $3 && $9 + $10 + $11 == 0 && $15 == "yes") ok = 1; else bad = 1
