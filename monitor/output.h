@@ -194,7 +194,8 @@ struct output_ops {
 	void (*close)(struct output *o);
 	/* Optional (Redis): calls fn with every sensor's published baselines (the
 	 * OUT_BASELINE lines, by sensor name); before out_mgr_start only. Returns how many,
-	 * or -1 when the store cannot be read (said once on stderr). */
+	 * or -1 when the store cannot be read (said once on stderr). An output that has it
+	 * is one that keeps OUT_BASELINE lines (out_mgr_wants_baseline). */
 	int (*fetch_baselines)(struct output *o, out_baseline_fn fn, void *ud);
 };
 

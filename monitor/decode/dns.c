@@ -100,12 +100,6 @@ void dec_dns_clear(struct dns_msg *m)
 	m->textlen = 1;
 }
 
-static inline struct dns_str str_empty(void)
-{
-	struct dns_str s = { 0, 0 };
-	return s;
-}
-
 struct dns_str dec_dns_put(struct dns_msg *m, const char *s, size_t len)
 {
 	struct dns_str r = { 0, 0 };
