@@ -518,8 +518,6 @@ static void on_packet(void *ud, int linktype, uint64_t ts_us, uint32_t caplen, u
 
 static void collect_stats(struct stats_run *r, struct sensor *s, struct out_mgr *out, double t0);
 
-/* Hands the counters to /metrics and the redis heartbeat, at most once a second (or
- * now, with force). */
 /* The kernel's counters of the live capture sockets (one per worker), added up. */
 static void live_stats(struct stats_run *r, struct cap *const *caps, size_t ncaps)
 {
@@ -538,6 +536,8 @@ static bool metrics_due(void)
 	return util_mono_s() - g_metrics_last >= METRICS_PUBLISH_INTERVAL_S;
 }
 
+/* Hands the counters to /metrics and the redis heartbeat, at most once a second (or
+ * now, with force). */
 static void publish_metrics(const struct stats_run *run, struct sensor *s, struct out_mgr *out,
 			    struct cap *const *caps, size_t ncaps, double t0, bool force)
 {
@@ -684,6 +684,18 @@ static void close_caps(struct cap **caps, size_t n)
 		cap_close(caps[i]);
 }
 
+/* Start-up failed after the sensor was made: everything made so far goes; main's
+ * exit status. */
+static int startup_failed(struct cap **caps, size_t ncaps, struct sensor *s, struct out_mgr *out,
+			  struct cfg *cfg)
+{
+	close_caps(caps, ncaps);
+	sensor_free(s);
+	out_mgr_free(out);
+	cfg_free(cfg);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -806,11 +818,7 @@ int main(int argc, char **argv)
 		for (; ncaps < nworkers; ncaps++) {
 			if (!(caps[ncaps] = cap_open_live(o.iface, &lo, o.bpf, err, sizeof(err)))) {
 				fprintf(stderr, "onpath: %s\n", err);
-				close_caps(caps, ncaps);
-				sensor_free(s);
-				out_mgr_free(out);
-				cfg_free(cfg);
-				return 1;
+				return startup_failed(caps, ncaps, s, out, cfg);
 			}
 		}
 	}
@@ -819,27 +827,15 @@ int main(int argc, char **argv)
 	o.priv.seccomp = !o.no_seccomp;
 	if (o.priv.user && drop_privileges(&o, sc.state_file, err, sizeof(err)) < 0) {
 		fprintf(stderr, "onpath: %s\n", err);
-		close_caps(caps, ncaps);
-		sensor_free(s);
-		out_mgr_free(out);
-		cfg_free(cfg);
-		return 1;
+		return startup_failed(caps, ncaps, s, out, cfg);
 	}
 	if (out_mgr_start(out) < 0) {
 		fprintf(stderr, "onpath: cannot start the output thread\n");
-		close_caps(caps, ncaps);
-		sensor_free(s);
-		out_mgr_free(out);
-		cfg_free(cfg);
-		return 1;
+		return startup_failed(caps, ncaps, s, out, cfg);
 	}
 	if (o.oc.metrics[0] && metrics_start(o.oc.metrics, out, err, sizeof(err)) < 0) {
 		fprintf(stderr, "onpath: %s\n", err);
-		close_caps(caps, ncaps);
-		sensor_free(s);
-		out_mgr_free(out);
-		cfg_free(cfg);
-		return 1;
+		return startup_failed(caps, ncaps, s, out, cfg);
 	}
 
 	/* SIGHUP and SIGUSR1 restart an interrupted read: reading a pipe must not end
