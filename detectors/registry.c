@@ -69,27 +69,36 @@ void det_registry_set_lock(struct det_registry *r, pthread_mutex_t *mu)
 	r->lock = mu;
 }
 
+/* Without workers there is no lock: a flag test (and the usual case). */
+static inline void reg_lock(struct det_registry *r)
+{
+	if (__builtin_expect(r->lock != NULL, 0))
+		pthread_mutex_lock(r->lock);
+}
+
+static inline void reg_unlock(struct det_registry *r)
+{
+	if (__builtin_expect(r->lock != NULL, 0))
+		pthread_mutex_unlock(r->lock);
+}
+
 void det_registry_lock(struct det_registry *r)
 {
-	if (r->lock)
-		pthread_mutex_lock(r->lock);
+	reg_lock(r);
 }
 
 void det_registry_unlock(struct det_registry *r)
 {
-	if (r->lock)
-		pthread_mutex_unlock(r->lock);
+	reg_unlock(r);
 }
 
 /* One event to the detectors that asked for it, under the workers' lock if any. */
 #define DISPATCH(r, list, n, cb, ev, out)                                  \
 	do {                                                               \
-		if (__builtin_expect((r)->lock != NULL, 0))               \
-			pthread_mutex_lock((r)->lock);                     \
+		reg_lock(r);                                               \
 		for (size_t i_ = 0; i_ < (r)->n; i_++)                     \
 			(r)->list[i_].d->cb((r)->list[i_].state, ev, out); \
-		if (__builtin_expect((r)->lock != NULL, 0))               \
-			pthread_mutex_unlock((r)->lock);                   \
+		reg_unlock(r);                                             \
 	} while (0)
 
 struct det_registry *det_registry_new(const struct cfg *cfg, const char *sig_dir, char *err,
