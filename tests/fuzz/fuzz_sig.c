@@ -30,6 +30,7 @@
 
 #include "../../detectors/detector.h"
 #include "cfg.h"
+#include "fuzzenv.h"
 #include "sig.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -212,19 +213,10 @@ static int run_det(size_t i, bool must_load)
 static void setup(void)
 {
 	char err[FUZZ_ERR_MAX];
-	const char *src = getenv("ONPATH_SIGDIR");
-#ifdef SRCSIGDIR
-	if (!src || !*src)
-		src = SRCSIGDIR;
-#endif
-	if (!src || !*src)
-		src = sig_default_dir();
+	const char *src = fuzz_sigdir();
 	if (cfg_load_string(yaml, sizeof(yaml) - 1, "fuzz.yaml", &cfg, err, sizeof(err)) < 0)
 		die("config", err);
-	const char *base = getenv("TMPDIR");
-	if (!base || !*base)
-		base = "/tmp";
-	join(tmpdir, sizeof(tmpdir), base, "fuzz_sig.XXXXXX");
+	join(tmpdir, sizeof(tmpdir), fuzz_tmpdir(), "fuzz_sig.XXXXXX");
 	if (!mkdtemp(tmpdir))
 		die(tmpdir, strerror(errno));
 	atexit(cleanup);

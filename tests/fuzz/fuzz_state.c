@@ -29,7 +29,7 @@
 
 #include "../../detectors/detector.h"
 #include "cfg.h"
-#include "sig.h"
+#include "fuzzenv.h"
 #include "state.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -149,18 +149,10 @@ static void run_reader(const uint8_t *data, size_t size)
 static void setup(void)
 {
 	char err[FUZZ_ERR_MAX];
-	sigdir = getenv("ONPATH_SIGDIR");
-#ifdef SRCSIGDIR
-	if (!sigdir || !*sigdir)
-		sigdir = SRCSIGDIR;
-#endif
-	if (!sigdir || !*sigdir)
-		sigdir = sig_default_dir();
+	sigdir = fuzz_sigdir();
 	if (cfg_load_string(yaml, sizeof(yaml) - 1, "fuzz.yaml", &cfg, err, sizeof(err)) < 0)
 		die("config", err);
-	const char *base = getenv("TMPDIR");
-	if (!base || !*base)
-		base = "/tmp";
+	const char *base = fuzz_tmpdir();
 	if (snprintf(statefile, sizeof(statefile), "%s/fuzz_state.%ld.json", base, (long)getpid()) >=
 	    (int)sizeof(statefile))
 		die(base, "path too long");
