@@ -305,6 +305,22 @@ lab_arpspoof() {
 		note "victim ARP cache not poisoned for $2 after 8 s"
 }
 
+# lab_mitmdump PORT [ARGS...]: mitmproxy in transparent mode on the attacker, on its
+# own address and PORT (behind a lab_redirect), ARGS passed on; log $tmp/mitmdump.log,
+# $mitm its PID for lab_kill. Started early (it takes a few seconds to load); waits
+# up to 30 s for it to listen.
+lab_mitmdump() {
+	_lab_mitm_port=$1 # a global: wait_until's eval runs with wait_until's arguments
+	shift
+	mkdir -p "$tmp/mitm"
+	lab_bg attacker "$tmp/mitmdump.log" mitmdump --mode transparent --listen-host "$LAB_ATTACKER_IP" \
+		--listen-port "$_lab_mitm_port" --set confdir="$tmp/mitm" "$@"
+	# shellcheck disable=SC2034 # the scenario ends it: lab_kill "$mitm"
+	mitm=$lab_pid
+	wait_until 30 eval 'lab_exec attacker ss -ltn | grep -q ":$_lab_mitm_port "' ||
+		die "mitmdump did not listen: $(cat "$tmp/mitmdump.log")"
+}
+
 # lab_pki [SAN]: the lab's own CA and srv's certificate for www.lab.example, signed by
 # it, in $pki ($tmp/pki): ca.pem/ca.key, srv.pem/srv.key. SAN defaults to
 # "DNS:www.lab.example,IP:<srv's address>".
@@ -323,7 +339,8 @@ lab_pki() {
 }
 
 # lab_config FILE: the common part of a lab config (protected gateway, allowed DHCP
-# server and resolver); scenarios append to it.
+# server and resolver; after lab_pki, its CA as the enterprise CA the sensor trusts,
+# tls.ca_files); scenarios append to it (the detectors section comes last).
 lab_config() {
 	cat >"$1" <<EOF
 sensor:
@@ -331,6 +348,9 @@ sensor:
   learning_window: 0
 alerts:
   window: 5m
+EOF
+	[ -z "${pki:-}" ] || printf 'tls:\n  ca_files: ["%s"]\n' "$pki/ca.pem" >>"$1"
+	cat >>"$1" <<EOF
 detectors:
   arp:
     protected:

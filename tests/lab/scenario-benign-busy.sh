@@ -32,10 +32,6 @@ VIP2=192.0.2.253
 lab_pki
 
 lab_config "$tmp/lab.yaml"
-cat >>"$tmp/lab.yaml" <<EOF
-tls:
-  ca_files: ["$pki/ca.pem"]
-EOF
 # The second VRRP instance moves its address between the routers' own MACs. It is not
 # declared (detectors.arp.failover): the VRRP advertisements tell the sensor.
 

@@ -28,10 +28,6 @@ lab_up
 lab_pki "DNS:www.lab.example"
 
 lab_config "$tmp/lab.yaml"
-cat >>"$tmp/lab.yaml" <<EOF
-tls:
-  ca_files: ["$pki/ca.pem"]
-EOF
 
 dnsmasq_args() { # the lab's name service: NAME ADDRESS
 	echo "-k --conf-file=/dev/null --no-resolv --no-hosts --user=root --pid-file= --interface=eth0"

@@ -35,8 +35,6 @@ lab_config "$tmp/lab.yaml"
 cat >>"$tmp/lab.yaml" <<EOF
   http:
     hsts_names: [www.lab.example]
-tls:
-  ca_files: ["$pki/ca.pem"]
 EOF
 
 # nginx on srv: its own prefix under $tmp, in the foreground (ended by PID).
@@ -101,13 +99,7 @@ curl_v() {
 }
 
 # mitmproxy on the attacker (started now: it needs a few seconds to load).
-mkdir -p "$tmp/mitm"
-lab_bg attacker "$tmp/mitmdump.log" mitmdump --mode transparent --listen-host "$LAB_ATTACKER_IP" \
-	--listen-port 8080 --set confdir="$tmp/mitm" --ssl-insecure --set flow_detail=1 \
-	-s "$top_srcdir/tests/lab/mitm-sslstrip.py"
-mitm=$lab_pid
-wait_until 30 eval 'lab_exec attacker ss -ltn | grep -q ":8080 "' ||
-	die "mitmdump did not listen: $(cat "$tmp/mitmdump.log")"
+lab_mitmdump 8080 --ssl-insecure --set flow_detail=1 -s "$top_srcdir/tests/lab/mitm-sslstrip.py"
 
 lab_sensor_start "$tmp/lab.yaml"
 

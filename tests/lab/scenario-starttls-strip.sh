@@ -63,12 +63,7 @@ send() {
 }
 
 if [ "$STRIP" = mitmproxy ]; then
-	mkdir -p "$tmp/mitm"
-	lab_bg attacker "$tmp/mitmdump.log" mitmdump --mode transparent --listen-host "$LAB_ATTACKER_IP" \
-		--listen-port 8025 --set confdir="$tmp/mitm" -s "$top_srcdir/tests/lab/mitm-starttls-strip.py"
-	mitm=$lab_pid
-	wait_until 30 eval 'lab_exec attacker ss -ltn | grep -q ":8025 "' ||
-		die "mitmdump did not listen: $(cat "$tmp/mitmdump.log")"
+	lab_mitmdump 8025 -s "$top_srcdir/tests/lab/mitm-starttls-strip.py"
 else
 	cat >"$tmp/strip.filter" <<'EOF'
 if (ip.proto == TCP && tcp.src == 25) {

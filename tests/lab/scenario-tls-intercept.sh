@@ -30,10 +30,6 @@ lab_up
 lab_pki
 
 lab_config "$tmp/lab.yaml"
-cat >>"$tmp/lab.yaml" <<EOF
-tls:
-  ca_files: ["$pki/ca.pem"]
-EOF
 
 lab_bg srv "$tmp/s_server.log" openssl s_server -www -accept 443 -cert "$pki/srv.pem" -key "$pki/srv.key"
 # fetch TLSVERSION [CURL ARGS...]: one HTTPS GET of www.lab.example from the victim
@@ -51,12 +47,7 @@ wait_until 10 fetch 1.3 --cacert "$pki/ca.pem" || die "s_server on srv does not 
 
 # mitmproxy on the attacker (started now: it needs a few seconds to load; nothing
 # reaches it until the REDIRECT and the ARP poisoning).
-mkdir -p "$tmp/mitm"
-lab_bg attacker "$tmp/mitmdump.log" mitmdump --mode transparent --listen-host "$LAB_ATTACKER_IP" \
-	--listen-port 8443 --set confdir="$tmp/mitm" --ssl-insecure --set flow_detail=1
-mitm=$lab_pid
-wait_until 30 eval 'lab_exec attacker ss -ltn | grep -q ":8443 "' ||
-	die "mitmdump did not listen: $(cat "$tmp/mitmdump.log")"
+lab_mitmdump 8443 --ssl-insecure --set flow_detail=1
 
 lab_sensor_start "$tmp/lab.yaml"
 

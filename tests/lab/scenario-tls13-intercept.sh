@@ -33,10 +33,6 @@ lab_up
 lab_pki
 
 lab_config "$tmp/lab.yaml"
-cat >>"$tmp/lab.yaml" <<EOF
-tls:
-  ca_files: ["$pki/ca.pem"]
-EOF
 
 # srv's TLS 1.3 policy: the server's preference, AES-128-GCM first.
 srv_suites=TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384
@@ -51,12 +47,7 @@ wait_until 10 fetch --cacert "$pki/ca.pem" || die "s_server on srv does not answ
 
 # mitmproxy on the attacker (started now: it needs a few seconds to load; nothing
 # reaches it until the REDIRECT and the ARP poisoning).
-mkdir -p "$tmp/mitm"
-lab_bg attacker "$tmp/mitmdump.log" mitmdump --mode transparent --listen-host "$LAB_ATTACKER_IP" \
-	--listen-port 8443 --set confdir="$tmp/mitm" --ssl-insecure --set flow_detail=1
-mitm=$lab_pid
-wait_until 30 eval 'lab_exec attacker ss -ltn | grep -q ":8443 "' ||
-	die "mitmdump did not listen: $(cat "$tmp/mitmdump.log")"
+lab_mitmdump 8443 --ssl-insecure --set flow_detail=1
 
 lab_sensor_start "$tmp/lab.yaml"
 
