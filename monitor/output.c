@@ -61,9 +61,11 @@ struct qitem {
 
 /* A ring cell. seq == pos: free for the producer claiming position pos; seq == pos + 1:
  * holds the line of position pos for the consumer; the consumer frees it for the next
- * lap with seq = pos + cap. */
+ * lap with seq = pos + cap. The field holds seq less the cell's index, so the zeroed
+ * ring from calloc already reads "free for position i" in cell i: no page of it is
+ * touched (or resident) before a line is stored there. Use cell_seq/cell_set_seq. */
 struct cell {
-	uint64_t seq;
+	uint64_t seq_less_index;
 	struct qitem it;
 };
 
@@ -154,6 +156,16 @@ struct out_mgr {
 
 /* ---------------------------------------------------------------- the ring */
 
+static inline uint64_t cell_seq(const struct out_mgr *m, const struct cell *c)
+{
+	return __atomic_load_n(&c->seq_less_index, __ATOMIC_ACQUIRE) + (uint64_t)(c - m->ring);
+}
+
+static inline void cell_set_seq(const struct out_mgr *m, struct cell *c, uint64_t seq)
+{
+	__atomic_store_n(&c->seq_less_index, seq - (uint64_t)(c - m->ring), __ATOMIC_RELEASE);
+}
+
 /* Claims a position and stores it (producers, any number at once, no lock). Returns
  * false when the ring is full. */
 static bool ring_put(struct out_mgr *m, const struct qitem *it)
@@ -163,7 +175,7 @@ static bool ring_put(struct out_mgr *m, const struct qitem *it)
 
 	for (;;) {
 		c = &m->ring[pos & m->mask];
-		int64_t diff = (int64_t)(__atomic_load_n(&c->seq, __ATOMIC_ACQUIRE) - pos);
+		int64_t diff = (int64_t)(cell_seq(m, c) - pos);
 
 		if (diff == 0) {
 			if (__atomic_compare_exchange_n(&m->tail, &pos, pos + 1, true,
@@ -176,7 +188,7 @@ static bool ring_put(struct out_mgr *m, const struct qitem *it)
 		}
 	}
 	c->it = *it;
-	__atomic_store_n(&c->seq, pos + 1, __ATOMIC_RELEASE);
+	cell_set_seq(m, c, pos + 1);
 
 	head = __atomic_load_n(&m->head, __ATOMIC_RELAXED);
 	depth = pos + 1 > head ? pos + 1 - head : 1;
@@ -195,7 +207,7 @@ static bool ring_ready(const struct out_mgr *m)
 {
 	const struct cell *c = &m->ring[m->head & m->mask];
 
-	return __atomic_load_n(&c->seq, __ATOMIC_ACQUIRE) == m->head + 1;
+	return cell_seq(m, c) == m->head + 1;
 }
 
 /* Takes the line at head; ring_ready must have said yes. Called with mu held. */
@@ -205,7 +217,7 @@ static void ring_take(struct out_mgr *m, struct qitem *it)
 
 	*it = c->it;
 	c->it.line = NULL;
-	__atomic_store_n(&c->seq, m->head + m->cap, __ATOMIC_RELEASE);
+	cell_set_seq(m, c, m->head + m->cap);
 	__atomic_store_n(&m->head, m->head + 1, __ATOMIC_RELAXED);
 }
 
@@ -259,7 +271,7 @@ struct out_mgr *out_mgr_new(size_t queue_cap, bool live)
 	size_t size = (sizeof(struct out_mgr) + OUT_CACHELINE - 1) & ~(size_t)(OUT_CACHELINE - 1);
 	struct out_mgr *m = aligned_alloc(OUT_CACHELINE, size);
 	pthread_condattr_t ca;
-	uint64_t cap = OUT_MIN_QUEUE, i;
+	uint64_t cap = OUT_MIN_QUEUE;
 
 	if (m == NULL)
 		return NULL;
@@ -275,9 +287,7 @@ struct out_mgr *out_mgr_new(size_t queue_cap, bool live)
 		free(m);
 		return NULL;
 	}
-	for (i = 0; i < cap; i++)
-		m->ring[i].seq = i;
-	m->cap = cap;
+	m->cap = cap; /* the zeroed cells are free for the first lap (struct cell) */
 	m->mask = cap - 1;
 	m->live = live;
 	if (pthread_mutex_init(&m->mu, NULL) != 0) {
@@ -805,8 +815,9 @@ void out_mgr_free(struct out_mgr *m)
 	for (i = 0; i < m->nout; i++)
 		if (m->outs[i].ops->close != NULL)
 			m->outs[i].ops->close(&m->outs[i]);
-	for (i = 0; i < m->cap; i++)
-		free(m->ring[i].it.line); /* none once drained; no producer is left */
+	/* Drained, and no producer is left: nothing between head and tail, normally. */
+	for (uint64_t pos = m->head; pos != m->tail; pos++)
+		free(m->ring[pos & m->mask].it.line);
 	free(m->ring);
 	pthread_cond_destroy(&m->work);
 	pthread_cond_destroy(&m->room);
